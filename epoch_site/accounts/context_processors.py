@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from epoch_site.accounts.permissions import auth_enabled, can_write, role_label
+
+
+def roles(request: HttpRequest) -> dict[str, Any]:
+    """Every page knows who is signed in, their role, and whether to show write controls."""
+    user = getattr(request, "user", None)
+    return {
+        "epoch_can_write": can_write(user),
+        "epoch_role": role_label(user),
+        "epoch_auth_enabled": auth_enabled(),
+    }

@@ -1,0 +1,15 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from epoch_site import health, views
+
+handler404 = "epoch_site.views.not_found"
+handler500 = "epoch_site.views.server_error"
+
+urlpatterns = [
+    path("healthcheck", health.healthcheck, name="healthcheck"),
+    path("ping", health.ping, name="ping"),
+    path("login", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout", auth_views.LogoutView.as_view(), name="logout"),
+    path("", views.HomeView.as_view(), name="home"),
+]
