@@ -299,9 +299,8 @@ def _drove(reader: Reader, env: Mapping[str, str], embedded: bool) -> DroveConfi
         username=username if username and password else None,
         password=password if username and password else None,
         rpc_retry_count=retry_count,
-        rpc_retry_interval=retry_interval or reader.duration(
-            "drove.rpcRetryInterval", Duration(3, "seconds")
-        ),
+        rpc_retry_interval=retry_interval
+        or reader.duration("drove.rpcRetryInterval", Duration(3, "seconds")),
         cluster_op_spec=_cluster_op_spec(reader),
     )
 
@@ -312,19 +311,17 @@ def _drove_endpoints(reader: Reader) -> tuple[str, ...]:
         return ()
     if not isinstance(raw, list):
         raise ConfigError("drove.endpoints: expected a list of Drove URLs")
-    endpoints: list[str] = []
-    for item in raw:
-        # DROVE_ENDPOINT may list several endpoints, comma-separated, inside one entry.
-        for part in str(item if item is not None else "").split(","):
-            if part.strip():
-                endpoints.append(_drove_url(part.strip()))
-    return tuple(endpoints)
+    # DROVE_ENDPOINT may list several endpoints, comma-separated, inside one entry.
+    parts = [part.strip() for item in raw for part in str(item or "").split(",")]
+    return tuple(_drove_url(part) for part in parts if part)
 
 
 def _drove_url(text: str) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"drove.endpoints: '{text}' is not an http(s) URL such as http://drove:4000")
+        raise ConfigError(
+            f"drove.endpoints: '{text}' is not an http(s) URL such as http://drove:4000"
+        )
     try:
         parts.port  # noqa: B018 - urlsplit validates the port lazily
     except ValueError as error:
@@ -417,7 +414,9 @@ def _options(reader: Reader, env: Mapping[str, str]) -> OptionsConfig:
     if runs is None:
         runs = reader.int("options.numRunsPerJob", 5, minimum=0)
     return OptionsConfig(
-        cleanup_job_interval=_duration_env(env, "EPOCH_CLEANUP_INTERVAL", "options.cleanupJobInterval")
+        cleanup_job_interval=_duration_env(
+            env, "EPOCH_CLEANUP_INTERVAL", "options.cleanupJobInterval"
+        )
         or reader.duration("options.cleanupJobInterval", defaults.cleanup_job_interval),
         num_runs_per_job=runs or 5,
         time_zone=_time_zone(reader.str("options.timeZone"), env),
@@ -427,7 +426,9 @@ def _options(reader: Reader, env: Mapping[str, str]) -> OptionsConfig:
         misfire_grace_period=reader.duration(
             "options.misfireGracePeriod", defaults.misfire_grace_period
         ),
-        task_poll_interval=_duration_env(env, "EPOCH_TASK_POLL_INTERVAL", "options.taskPollInterval")
+        task_poll_interval=_duration_env(
+            env, "EPOCH_TASK_POLL_INTERVAL", "options.taskPollInterval"
+        )
         or reader.duration("options.taskPollInterval", defaults.task_poll_interval),
     )
 
@@ -451,7 +452,9 @@ def _checked_zone(name: str, key: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ConfigError(f"{key}: '{name}' is not an IANA time zone such as Europe/London") from error
+        raise ConfigError(
+            f"{key}: '{name}' is not an IANA time zone such as Europe/London"
+        ) from error
     return name
 
 
@@ -471,7 +474,9 @@ def _log_level(level: str, key: str) -> str:
     level = level.upper()
     if level not in ("TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "OFF", "ALL"):
         raise ConfigError(f"{key}: '{level}' is not a log level (DEBUG, INFO, WARN, ERROR)")
-    return {"TRACE": "DEBUG", "ALL": "DEBUG", "WARN": "WARNING", "OFF": "CRITICAL"}.get(level, level)
+    return {"TRACE": "DEBUG", "ALL": "DEBUG", "WARN": "WARNING", "OFF": "CRITICAL"}.get(
+        level, level
+    )
 
 
 def _logger_levels(reader: Reader) -> dict[str, str]:

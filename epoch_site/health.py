@@ -9,7 +9,6 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from topologies.storage.health import database_problem, zookeeper_problem
@@ -35,7 +34,6 @@ def _run(check: Callable[[], str | None]) -> dict[str, Any]:
     return result
 
 
-@never_cache
 @require_GET
 def healthcheck(request: HttpRequest) -> JsonResponse:
     results = {name: _run(check) for name, check in _checks().items()}

@@ -29,5 +29,9 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    body = {"status": "FAILED", "data": {"failure": "Internal error"}, "message": "Unexpected Server error"}
+    body = {
+        "status": "FAILED",
+        "data": {"failure": "Internal error"},
+        "message": "Unexpected Server error",
+    }
     return JsonResponse(body, status=500)

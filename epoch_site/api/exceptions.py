@@ -53,14 +53,18 @@ def envelope_exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
     if isinstance(exc, exceptions.UnsupportedMediaType):
         return failed_response(3000, "Invalid Input", status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
     if isinstance(exc, exceptions.ParseError):
-        body = envelope("FAILED", {"validationErrors": [str(exc.detail)]}, "JSON validation failure")
+        body = envelope(
+            "FAILED", {"validationErrors": [str(exc.detail)]}, "JSON validation failure"
+        )
         return Response(body, status=400)
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail)
-        return Response(envelope("FAILED", {"validationErrors": errors}, "Command validation failure"), 400)
+        return Response(
+            envelope("FAILED", {"validationErrors": errors}, "Command validation failure"), 400
+        )
     if isinstance(exc, exceptions.APIException):
         return Response(envelope("FAILED", None, str(exc.detail)), status=exc.status_code)
-    log.exception("Unexpected error answering %s", context.get("request"))
+    log.error("Unexpected error answering %s", context.get("request"), exc_info=exc)
     return Response(
         envelope("FAILED", {"failure": str(exc) or type(exc).__name__}, "Unexpected Server error"),
         status=500,

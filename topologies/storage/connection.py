@@ -11,7 +11,6 @@ import logging
 import threading
 
 from kazoo.client import KazooClient
-from kazoo.handlers.threading import KazooTimeoutError
 from kazoo.retry import KazooRetry
 
 from epoch_site.config import ZooKeeperConfig
@@ -35,14 +34,17 @@ def new_client(config: ZooKeeperConfig) -> KazooClient:
 
 
 def shared_client(config: ZooKeeperConfig) -> KazooClient:
-    """The process-wide started client; raises ``KazooTimeoutError`` if ZooKeeper is unreachable."""
+    """The process-wide started client; raises kazoo's timeout error if ZooKeeper is unreachable."""
     global _client
     with _lock:
         if _client is None:
             client = new_client(config)
             try:
                 client.start(timeout=CONNECT_TIMEOUT_S)
-            except KazooTimeoutError:
+                # The namespace root exists from start-up on; health checks look for it.
+                client.ensure_path(f"/{config.namespace}")
+            except Exception:
+                client.stop()
                 client.close()
                 raise
             _client = client

@@ -1,0 +1,40 @@
+"""Shared fixtures: a real ZooKeeper per test session, a fresh chroot per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kazoo.client import KazooClient
+
+from tests.support.zookeeper import ZooKeeperServer
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    # Users are synchronised in many tests; the production hasher is slow by design.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def zookeeper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZooKeeperServer]:
+    server = ZooKeeperServer(tmp_path_factory.mktemp("zookeeper"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def zk_connection_string(zookeeper: ZooKeeperServer) -> Iterator[str]:
+    """A connection string whose chroot belongs to this test alone."""
+    if zookeeper.process is None:
+        zookeeper.start()  # a previous test stopped it on purpose
+    chroot = f"/test-{uuid.uuid4().hex[:12]}"
+    admin = KazooClient(hosts=zookeeper.address)
+    admin.start(timeout=10)
+    admin.create(chroot)
+    admin.stop()
+    admin.close()
+    yield f"{zookeeper.address}{chroot}"
