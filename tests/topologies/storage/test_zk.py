@@ -1,0 +1,185 @@
+"""What only the ZooKeeper store promises: the original's layout and JSON, fencing, atomicity."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from kazoo.client import KazooClient
+
+from tests.topologies import examples
+from tests.topologies.storage import samples
+from topologies.codec import details_to_json, run_to_json
+from topologies.domain import RunState, TaskState, TopologyState
+from topologies.storage.base import NotLeader
+from topologies.storage.paths import Paths
+from topologies.storage.zk import ZkStore
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def load_original_data(zk: KazooClient) -> None:
+    """Znodes exactly as the original Epoch wrote them (epoch-model.md §10)."""
+    paused = json.loads(json.dumps(examples.DETAILS))
+    paused.update(id="TestTopology-EveryMin", state="PAUSED")
+    paused["topology"]["name"] = "TestTopology-EveryMin"
+    zk.create(
+        "/epoch/topologies/nightly-report", json.dumps(examples.DETAILS).encode(), makepath=True
+    )
+    zk.create("/epoch/topologies/TestTopology-EveryMin", json.dumps(paused).encode())
+    run_path = "/epoch/runs/nightly-report/ESR-2024-10-18-02-30-00-000"
+    zk.create(run_path, json.dumps(examples.SUCCESSFUL_RUN).encode(), makepath=True)
+    skipped = "/epoch/runs/TestTopology-EveryMin/ESR-2023-06-30-14-00-00-000"
+    zk.create(skipped, json.dumps(examples.SKIPPED_RUN).encode(), makepath=True)
+
+
+class TestCompatibility:
+    def test_reads_what_the_original_wrote(self, zk: KazooClient, zk_store: ZkStore) -> None:
+        load_original_data(zk)
+        details = zk_store.get_topology("nightly-report")
+        assert details is not None
+        assert details_to_json(details) == examples.DETAILS
+        paused = zk_store.get_topology("TestTopology-EveryMin")
+        assert paused is not None and paused.state is TopologyState.PAUSED
+        (skipped,) = zk_store.list_runs("TestTopology-EveryMin")
+        assert run_to_json(skipped) == examples.SKIPPED_RUN
+        assert skipped.tasks["docker-task"].upstream_id is None
+
+    def test_reading_rewrites_nothing(self, zk: KazooClient, zk_store: ZkStore) -> None:
+        load_original_data(zk)
+        before = zk.get("/epoch/topologies/nightly-report")[1].mzxid
+        zk_store.list_topologies()
+        zk_store.list_runs("nightly-report")
+        assert zk.get("/epoch/topologies/nightly-report")[1].mzxid == before
+
+    def test_writes_the_original_layout_and_json(self, zk: KazooClient, zk_store: ZkStore) -> None:
+        details = samples.topology()
+        zk_store.create_topology(details)
+        zk_store.create_run(samples.run())
+        data, _ = zk.get("/epoch/topologies/nightly-report")
+        assert json.loads(data) == details_to_json(details)
+        run_data, _ = zk.get("/epoch/runs/nightly-report/ESR-2024-10-18-02-30-00-000")
+        stored = json.loads(run_data)
+        assert stored["created"] == samples.run().created
+        assert isinstance(stored["created"], int)
+        assert stored["tasks"]["docker-task"] == {
+            "taskId": "nightly-report-ESR-2024-10-18-02-30-00-000-docker-task",
+            "state": "PENDING",
+        }
+
+    def test_corrupt_node_is_skipped_in_listings(self, zk: KazooClient, zk_store: ZkStore) -> None:
+        zk_store.create_topology(samples.topology("good"))
+        zk.create("/epoch/topologies/bad", b"{not json")
+        assert [d.id for d in zk_store.list_topologies()] == ["good"]
+        assert zk_store.get_topology("bad") is None
+
+    def test_namespace_is_configurable(self, zk: KazooClient) -> None:
+        store = ZkStore(zk, Paths("epoch-b"))
+        store.create_topology(samples.topology())
+        assert zk.exists("/epoch-b/topologies/nightly-report") is not None
+        assert zk.exists("/epoch/topologies/nightly-report") is None
+
+
+class TestExactlyOnce:
+    def test_two_nodes_racing_to_create_one_run_write_it_once(
+        self, zk: KazooClient, zk_connection_string: str
+    ) -> None:
+        ZkStore(zk, Paths()).create_topology(samples.topology())
+        clients = [KazooClient(hosts=zk_connection_string) for _ in range(2)]
+        for client in clients:
+            client.start(timeout=10)
+        results: list[bool] = []
+        barrier = threading.Barrier(2)
+
+        def create(client: KazooClient, node: str) -> None:
+            store = ZkStore(client, Paths(), mirror=False)
+            barrier.wait()
+            run = samples.run()
+            results.append(store.create_run(run.finished(RunState.RUNNING, node, run.updated)))
+
+        threads = [
+            threading.Thread(target=create, args=(c, f"node-{i}")) for i, c in enumerate(clients)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for client in clients:
+            client.stop()
+            client.close()
+        assert sorted(results) == [False, True]
+        assert zk.get_children("/epoch/runs/nightly-report") == ["ESR-2024-10-18-02-30-00-000"]
+
+    def test_no_run_node_appears_for_a_deleted_topology(
+        self, zk: KazooClient, zk_store: ZkStore
+    ) -> None:
+        zk_store.create_topology(samples.topology())
+        zk_store.delete_topology("nightly-report")
+        with pytest.raises(Exception, match="nightly-report"):
+            zk_store.create_run(samples.run())
+        assert zk.exists("/epoch/runs/nightly-report") is None
+
+
+class TestFencing:
+    def test_leader_writes_succeed_while_its_election_node_exists(self, zk: KazooClient) -> None:
+        fence = zk.create(
+            "/epoch/leader-selection/_c_x-lock-",
+            b"me",
+            ephemeral=True,
+            sequence=True,
+            makepath=True,
+        )
+        store = ZkStore(zk, Paths(), fence=lambda: fence)
+        store.create_topology(samples.topology())
+        assert store.create_run(samples.run()) is True
+
+    def test_writes_after_losing_leadership_are_refused(self, zk: KazooClient) -> None:
+        fence = zk.create(
+            "/epoch/leader-selection/_c_x-lock-",
+            b"me",
+            ephemeral=True,
+            sequence=True,
+            makepath=True,
+        )
+        store = ZkStore(zk, Paths(), fence=lambda: fence)
+        store.create_topology(samples.topology())
+        store.create_run(samples.run(run_id="R1"))
+        zk.delete(fence)
+        with pytest.raises(NotLeader):
+            store.create_run(samples.run(run_id="R2"))
+        with pytest.raises(NotLeader):
+            store.update_run("nightly-report", "R1", lambda r: r.finished(RunState.FAILED, "x", 1))
+        assert zk.get_children("/epoch/runs/nightly-report") == ["R1"]
+        stored = store.get_run("nightly-report", "R1")
+        assert stored is not None and stored.state is RunState.RUNNING
+
+
+class TestAtomicity:
+    def test_deleting_a_topology_with_many_runs_leaves_nothing(
+        self, zk: KazooClient, zk_store: ZkStore
+    ) -> None:
+        zk_store.create_topology(samples.topology())
+        for index in range(620):  # more than one transaction batch
+            zk_store.create_run(samples.run(run_id=f"R{index:04d}"))
+        assert zk_store.delete_topology("nightly-report") is True
+        assert zk.exists("/epoch/runs/nightly-report") is None
+        assert zk.exists("/epoch/topologies/nightly-report") is None
+
+    def test_task_and_run_state_change_in_one_write(
+        self, zk: KazooClient, zk_store: ZkStore
+    ) -> None:
+        zk_store.create_topology(samples.topology())
+        run = samples.run()
+        zk_store.create_run(run)
+        before = zk.get("/epoch/runs/nightly-report/" + run.run_id)[1].version
+
+        def finish(current):  # type: ignore[no-untyped-def]
+            record = current.tasks["docker-task"]
+            done = type(record)(record.task_id, TaskState.COMPLETED, record.task_id, "")
+            return current.with_task("docker-task", done, 5).finished(
+                RunState.SUCCESSFUL, "Task successful", 5
+            )
+
+        zk_store.update_run("nightly-report", run.run_id, finish)
+        assert zk.get("/epoch/runs/nightly-report/" + run.run_id)[1].version == before + 1
