@@ -75,6 +75,9 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            # Tests use a file too: the mirror's worker thread and the test share it as two
+            # processes of a node do, which an in-memory database cannot show.
+            "TEST": {"NAME": EPOCH.data_dir / "test-epoch.sqlite3"},
         }
     }
 

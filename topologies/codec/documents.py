@@ -157,20 +157,20 @@ def topology_from_json(raw: Any) -> Topology:
 def details_from_json(raw: Any) -> TopologyDetails:
     body = require_object(raw, "")
     topology = topology_from_json(body.get("topology"))
-    created = date_ms(body.get("created"), "created") or 0
+    created = _or_default(date_ms(body.get("created"), "created"), 0)
     return TopologyDetails(
         id=text(body.get("id"), "id") or topology.name,
         topology=topology,
         state=TopologyState(enum_of(*TopologyState, default="ACTIVE")(body.get("state"), "state")),
         created=created,
-        updated=date_ms(body.get("updated"), "updated") or created,
+        updated=_or_default(date_ms(body.get("updated"), "updated"), created),
     )
 
 
 def run_from_json(raw: Any) -> RunInfo:
     body = require_object(raw, "")
     raw_tasks = require_object(body.get("tasks") or {}, "tasks")
-    created = date_ms(body.get("created"), "created") or 0
+    created = _or_default(date_ms(body.get("created"), "created"), 0)
     return RunInfo(
         topology_id=text(body.get("topologyId"), "topologyId") or "",
         run_id=text(body.get("runId"), "runId") or "",
@@ -181,8 +181,12 @@ def run_from_json(raw: Any) -> RunInfo:
         },
         run_type=RunType(enum_of(*RunType, default="SCHEDULED")(body.get("runType"), "runType")),
         created=created,
-        updated=date_ms(body.get("updated"), "updated") or created,
+        updated=_or_default(date_ms(body.get("updated"), "updated"), created),
     )
+
+
+def _or_default(value: int | None, default: int) -> int:
+    return default if value is None else value
 
 
 def _task_record(raw: Any, path: str) -> TaskRecord:

@@ -13,7 +13,7 @@ Reads of lists come from the local SQL mirror (``topologies.storage.queries``).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from topologies.domain import RunInfo, TopologyDetails
 
@@ -60,6 +60,10 @@ class Store(ABC):
     @abstractmethod
     def create_run(self, run: RunInfo) -> bool:
         """Write a new run; False if that run id exists. ``NotFound`` if the topology is gone."""
+
+    def create_runs(self, runs: Sequence[RunInfo]) -> list[bool]:
+        """``create_run`` for many runs at once (backends may pipeline); same answers, in order."""
+        return [self.create_run(run) for run in runs]
 
     @abstractmethod
     def get_run(self, topology_id: str, run_id: str) -> RunInfo | None: ...

@@ -143,6 +143,39 @@ def mirror_run(run: RunInfo, version: int) -> bool:
         return True
 
 
+def mirror_new_runs(runs: list[RunInfo]) -> None:
+    """Mirror runs this node just created, in one statement per table.
+
+    Their ZooKeeper version is not known without another read, so they are stored with version 0,
+    older than any version a watcher will bring; a run already mirrored is left as it is.
+    """
+    if not runs:
+        return
+    try:
+        with transaction.atomic():
+            _bulk_insert_runs(runs)
+    except IntegrityError:
+        for run in runs:  # another process mirrored some of them first
+            mirror_run(run, 0)
+
+
+def _bulk_insert_runs(runs: list[RunInfo]) -> None:
+    topology_ids = {run.topology_id for run in runs}
+    existing = set(
+        models.TopologyRun.objects.filter(topology_id__in=topology_ids).values_list(
+            "topology_id", "run_id"
+        )
+    )
+    fresh = [run for run in runs if (run.topology_id, run.run_id) not in existing]
+    rows = models.TopologyRun.objects.bulk_create(
+        models.TopologyRun(topology_id=r.topology_id, run_id=r.run_id, version=0, **run_columns(r))
+        for r in fresh
+    )
+    models.TaskRun.objects.bulk_create(
+        task for row, run in zip(rows, fresh, strict=True) for task in task_rows(row, run)
+    )
+
+
 def _insert_run(run: RunInfo, version: int, columns: dict[str, Any]) -> bool:
     return _insert(
         models.TopologyRun,

@@ -166,15 +166,52 @@ class ZkStore(Store):
     # --- runs -----------------------------------------------------------------------------------
 
     def create_run(self, run: RunInfo) -> bool:
+        created = self._create_one(run)
+        if created and self.mirror:
+            sql.mirror_new_runs([run])
+        return created
+
+    def _create_one(self, run: RunInfo) -> bool:
         path, data = self.paths.run(run.topology_id, run.run_id), encode(run_to_json(run))
         guard = ("check", self.paths.topology(run.topology_id))
         try:
             self._create_run_node(guard, path, data, run.topology_id)
         except NodeExistsError:
-            if not self._holds(path, data):
-                return False  # this fire, or this instant run id, already happened
-        self._mirror_run(run, self._call(self.client.exists, path))
+            # After a retried create the node may hold what this very call wrote.
+            return self._holds(path, data)  # False: this fire or instant run id already happened
         return True
+
+    def create_runs(self, runs: Sequence[RunInfo]) -> list[bool]:
+        """Pipelined ``create_run``: one transaction per run, all in flight at once."""
+        fence = self.fence()
+        pending = [(run, self._create_async(run, fence)) for run in runs]
+        answers = [self._created(run, result, fence) for run, result in pending]
+        if self.mirror:
+            sql.mirror_new_runs(
+                [run for run, created in zip(runs, answers, strict=True) if created]
+            )
+        return answers
+
+    def _create_async(self, run: RunInfo, fence: str | None) -> Any:
+        transaction = self.client.transaction()
+        if fence is not None:
+            transaction.check(fence, -1)
+        transaction.check(self.paths.topology(run.topology_id), -1)
+        transaction.create(self.paths.run(run.topology_id, run.run_id), encode(run_to_json(run)))
+        return transaction.commit_async()
+
+    def _created(self, run: RunInfo, pending: Any, fence: str | None) -> bool:
+        try:
+            results = pending.get(timeout=30)
+        except (KazooException, KazooTimeoutError):
+            return self._create_one(run)  # connection trouble: the careful path re-checks
+        if fence is not None and isinstance(results[0], NoNodeError):
+            raise NotLeader(f"leadership lost: {fence} is gone")
+        if not any(isinstance(result, Exception) for result in results):
+            return True
+        if isinstance(results[-1], NodeExistsError):
+            return False
+        return self._create_one(run)  # parent missing or topology gone: let the careful path say
 
     def _create_run_node(self, guard: tuple[str, str], path: str, data: bytes, tid: str) -> None:
         try:
