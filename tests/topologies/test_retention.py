@@ -21,13 +21,17 @@ from topologies.storage.base import Store
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def finished(run_id: str, updated: int, upstream: str | None = "same", run_type: RunType = RunType.SCHEDULED) -> RunInfo:
+def finished(
+    run_id: str, updated: int, upstream: str | None = "same", run_type: RunType = RunType.SCHEDULED
+) -> RunInfo:
     run = samples.run(run_id=run_id, updated=updated)
     task_id = run.tasks["docker-task"].task_id
     upstream_id = task_id if upstream == "same" else upstream
     record = TaskRecord(task_id, TaskState.COMPLETED, upstream_id, "")
     return replace(
-        run.with_task("docker-task", record, updated).finished(RunState.SUCCESSFUL, "Task successful", updated),
+        run.with_task("docker-task", record, updated).finished(
+            RunState.SUCCESSFUL, "Task successful", updated
+        ),
         run_type=run_type,
     )
 
@@ -45,7 +49,9 @@ class TestExpiredRuns:
 
     def test_one_shot_topology_keeps_its_newest_scheduled_run(self) -> None:
         scheduled = finished("ESR-1", updated=1)
-        instants = [finished(f"EIR-{i}", updated=10 + i, run_type=RunType.INSTANT) for i in range(10)]
+        instants = [
+            finished(f"EIR-{i}", updated=10 + i, run_type=RunType.INSTANT) for i in range(10)
+        ]
         expired = {r.run_id for r in expired_runs([scheduled, *instants], keep=5, one_shot=True)}
         assert "ESR-1" not in expired
         assert len(expired) == 5
@@ -88,7 +94,9 @@ class TestPurge:
         store.create_topology(samples.topology())
         for index in range(3):
             store.create_run(finished(f"R{index}", updated=index))
-        report = purge_expired_runs(store, keep=1, delete_drove_task=RecordingDrove(fail=True).delete)
+        report = purge_expired_runs(
+            store, keep=1, delete_drove_task=RecordingDrove(fail=True).delete
+        )
         assert (report.runs_deleted, report.drove_failures) == (2, 2)
         assert [r.run_id for r in store.list_runs("nightly-report")] == ["R2"]
 
@@ -101,7 +109,9 @@ class TestPurge:
 
     def test_at_topology_keeps_its_spent_marker(self, store: Store) -> None:
         details = samples.topology()
-        store.create_topology(replace(details, topology=replace(details.topology, trigger=AtTrigger(5))))
+        store.create_topology(
+            replace(details, topology=replace(details.topology, trigger=AtTrigger(5)))
+        )
         store.create_run(finished("ESR-1", updated=1))
         for index in range(10):
             store.create_run(finished(f"EIR-{index}", updated=10 + index, run_type=RunType.INSTANT))
