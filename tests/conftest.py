@@ -13,9 +13,12 @@ from tests.support.zookeeper import ZooKeeperServer
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    # Users are synchronised in many tests; the production hasher is slow by design.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def fast_password_hashing(request: pytest.FixtureRequest) -> None:
+    # Users are synchronised in many tests; the production hasher is slow by design. The pure
+    # core's tests also run without the Django plugin, where there is nothing to speed up.
+    if request.config.pluginmanager.hasplugin("django"):
+        settings: Any = request.getfixturevalue("settings")
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(scope="session")
