@@ -226,7 +226,7 @@ def _build(reader: Reader, env: Mapping[str, str], path: Path) -> EpochConfig:
         notify=_notify(reader),
         options=_options(reader, env),
         routing=_routing(reader),
-        logging_level=_log_level(reader.str("logging.level", "INFO") or "INFO", "logging.level"),
+        logging_level=_log_level(reader.text("logging.level", "INFO") or "INFO", "logging.level"),
         logger_levels=_logger_levels(reader),
         node_name=env.get("EPOCH_NODE_NAME") or env.get("HOST") or socket.gethostname(),
         advertise_url=_advertise_url(env, server.app_port),
@@ -260,13 +260,13 @@ def _connector_port(reader: Reader, name: str, default: int) -> int:
 
 
 def _zookeeper(reader: Reader) -> ZooKeeperConfig:
-    connection = (reader.str("zookeeper.connectionString") or "").strip() or None
+    connection = (reader.text("zookeeper.connectionString") or "").strip() or None
     if connection is not None and not ZK_CONNECTION_PATTERN.fullmatch(connection):
         raise ConfigError(
             f"zookeeper.connectionString: '{connection}' is not a ZooKeeper connection string "
             "such as 'zk1:2181,zk2:2181' or 'zk1:2181/chroot'"
         )
-    namespace = reader.str("zookeeper.nameSpace", "epoch") or "epoch"
+    namespace = reader.text("zookeeper.nameSpace", "epoch") or "epoch"
     if not APP_NAME_PATTERN.fullmatch(namespace):
         raise ConfigError(f"zookeeper.nameSpace: '{namespace}' must match [a-zA-Z0-9_-]+")
     timeout = reader.duration("zookeeper.sessionTimeout", Duration(10, "seconds"))
@@ -284,15 +284,15 @@ def _drove(reader: Reader, env: Mapping[str, str], embedded: bool) -> DroveConfi
             )
         simulator_port = _int_env(env, "EPOCH_SIMULATOR_PORT", DEFAULT_SIMULATOR_PORT)
         endpoints = (f"http://127.0.0.1:{simulator_port}",)
-    username = reader.str("drove.username") or None
-    password = reader.str("drove.password") or None
-    retry_count = reader.int("drove.rpcRetryCount", 10, minimum=0) or 10
+    username = reader.text("drove.username") or None
+    password = reader.text("drove.password") or None
+    retry_count = reader.integer("drove.rpcRetryCount", 10, minimum=0) or 10
     retry_interval = _duration_env(env, "EPOCH_DROVE_RETRY_INTERVAL", "drove.rpcRetryInterval")
     return DroveConfig(
         endpoints=endpoints,
         app_name=_app_name(reader, env, embedded),
         embedded_simulator_port=simulator_port,
-        insecure=reader.bool("drove.insecure", False),
+        insecure=reader.flag("drove.insecure", False),
         check_interval=reader.duration("drove.checkInterval", Duration(1, "seconds")),
         connection_timeout=reader.duration("drove.connectionTimeout", Duration(1, "seconds")),
         operation_timeout=reader.duration("drove.operationTimeout", Duration(1, "seconds")),
@@ -330,7 +330,9 @@ def _drove_url(text: str) -> str:
 
 
 def _app_name(reader: Reader, env: Mapping[str, str], embedded: bool) -> str:
-    name = env.get("DROVE_APP_NAME") or reader.str("drove.appName") or ("epoch" if embedded else "")
+    name = (
+        env.get("DROVE_APP_NAME") or reader.text("drove.appName") or ("epoch" if embedded else "")
+    )
     if not name:
         raise ConfigError(
             "DROVE_APP_NAME: required (Drove injects it); it names Epoch's tasks on Drove"
@@ -342,8 +344,8 @@ def _app_name(reader: Reader, env: Mapping[str, str], embedded: bool) -> str:
 
 def _cluster_op_spec(reader: Reader) -> dict[str, Any]:
     timeout = reader.duration("drove.clusterOpSpec.timeout", Duration(300, "seconds"))
-    parallelism = reader.int("drove.clusterOpSpec.parallelism", 1, minimum=1)
-    strategy = (reader.str("drove.clusterOpSpec.failureStrategy", "STOP") or "STOP").upper()
+    parallelism = reader.integer("drove.clusterOpSpec.parallelism", 1, minimum=1)
+    strategy = (reader.text("drove.clusterOpSpec.failureStrategy", "STOP") or "STOP").upper()
     if strategy not in ("STOP", "ROLLBACK"):
         raise ConfigError(
             f"drove.clusterOpSpec.failureStrategy: '{strategy}' must be STOP or ROLLBACK"
@@ -354,7 +356,7 @@ def _cluster_op_spec(reader: Reader) -> dict[str, Any]:
 def _auth(reader: Reader, env: Mapping[str, str]) -> AuthConfig:
     if reader.raw("userAuth") is None:
         return AuthConfig(enabled=False)
-    enabled = reader.bool("userAuth.enabled", False)
+    enabled = reader.flag("userAuth.enabled", False)
     raw_users = reader.raw("userAuth.users") or []
     if not isinstance(raw_users, list):
         raise ConfigError("userAuth.users: expected a list of {username, password, role}")
@@ -386,20 +388,20 @@ def _user(item: object, index: int) -> UserSpec:
 def _notify(reader: Reader) -> NotifyConfig:
     if reader.raw("notify") is None:
         return NotifyConfig()
-    kind = (reader.str("notify.type", "BLACKHOLE") or "BLACKHOLE").upper()
+    kind = (reader.text("notify.type", "BLACKHOLE") or "BLACKHOLE").upper()
     if kind not in ("MAIL", "BLACKHOLE"):
         raise ConfigError(f"notify.type: '{kind}' must be MAIL or BLACKHOLE")
     config = NotifyConfig(
         type=kind,
-        smtp_server=reader.str("notify.smtpServer"),
-        port=reader.int("notify.port", 25, minimum=0) or 25,
-        tls=reader.bool("notify.tls", False),
-        username=reader.str("notify.username"),
-        password=reader.str("notify.password"),
+        smtp_server=reader.text("notify.smtpServer"),
+        port=reader.integer("notify.port", 25, minimum=0) or 25,
+        tls=reader.flag("notify.tls", False),
+        username=reader.text("notify.username"),
+        password=reader.text("notify.password"),
         default_emails=tuple(reader.str_list("notify.defaultEmails")),
-        from_name=reader.str("notify.fromName"),
-        from_address=reader.str("notify.fromAddress"),
-        disable_for_successful_runs=reader.bool("notify.disableForSuccessfulRuns", False),
+        from_name=reader.text("notify.fromName"),
+        from_address=reader.text("notify.fromAddress"),
+        disable_for_successful_runs=reader.flag("notify.disableForSuccessfulRuns", False),
     )
     if kind == "MAIL" and not config.smtp_server:
         raise ConfigError("notify.smtpServer: required when notify.type is MAIL")
@@ -412,14 +414,14 @@ def _options(reader: Reader, env: Mapping[str, str]) -> OptionsConfig:
     defaults = OptionsConfig()
     runs = _int_env(env, "EPOCH_RUNS_PER_JOB", None)
     if runs is None:
-        runs = reader.int("options.numRunsPerJob", 5, minimum=0)
+        runs = reader.integer("options.numRunsPerJob", 5, minimum=0)
     return OptionsConfig(
         cleanup_job_interval=_duration_env(
             env, "EPOCH_CLEANUP_INTERVAL", "options.cleanupJobInterval"
         )
         or reader.duration("options.cleanupJobInterval", defaults.cleanup_job_interval),
         num_runs_per_job=runs or 5,
-        time_zone=_time_zone(reader.str("options.timeZone"), env),
+        time_zone=_time_zone(reader.text("options.timeZone"), env),
         missing_task_timeout=reader.duration(
             "options.missingTaskTimeout", defaults.missing_task_timeout
         ),
@@ -512,7 +514,7 @@ def _secret_key(
     auth: AuthConfig,
     data_dir: Path,
 ) -> str:
-    given = env.get("EPOCH_SECRET_KEY") or reader.str("security.secretKey")
+    given = env.get("EPOCH_SECRET_KEY") or reader.text("security.secretKey")
     if given:
         return given
     if zookeeper.embedded:

@@ -39,7 +39,7 @@ class Reader:
             node = node[part]
         return node
 
-    def str(self, key: str, default: str | None = None) -> str | None:
+    def text(self, key: str, default: str | None = None) -> str | None:
         value = self.raw(key)
         if value is None:
             return default
@@ -47,7 +47,7 @@ class Reader:
             raise ConfigError(f"{key}: expected text, got {type(value).__name__}")
         return str(value)
 
-    def int(self, key: str, default: int, minimum: int | None = None) -> int:
+    def integer(self, key: str, default: int, minimum: int | None = None) -> int:
         value = self.raw(key)
         if value is None:
             return default
@@ -61,7 +61,7 @@ class Reader:
             raise ConfigError(f"{key}: must be at least {minimum}, got {number}")
         return number
 
-    def bool(self, key: str, default: bool) -> bool:
+    def flag(self, key: str, default: bool) -> bool:
         value = self.raw(key)
         if value is None:
             return default

@@ -9,15 +9,17 @@ per-row counter in embedded mode; an older version never overwrites a newer one.
 
 from __future__ import annotations
 
+import enum
+
 from django.db import models
 
 from topologies import domain
 
 
-def text_choices(enum_type: type[domain.enum.StrEnum]) -> type[models.TextChoices]:
+def text_choices(enum_type: type[enum.StrEnum]) -> type[models.TextChoices]:
     """Django choices with exactly the wire values of a domain enum."""
     members = [(member.name, member.value) for member in enum_type]
-    return models.TextChoices(enum_type.__name__, members)  # type: ignore[return-value]
+    return models.TextChoices(enum_type.__name__, members)
 
 
 TopologyState = text_choices(domain.TopologyState)

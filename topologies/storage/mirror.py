@@ -223,12 +223,13 @@ class ZkMirror:
             return False
         if parent == self.paths.topologies:
             details = decode_details(data, path)
+            readable = details is not None
             changed = details is not None and sql.mirror_topology(details, stat.mzxid)
         else:
             run = decode_run(data, path)
+            readable = run is not None
             changed = run is not None and sql.mirror_run(run, stat.mzxid)
-            details = run
-        if details is None:
+        if not readable:
             report.unreadable.append(path)
         return changed
 

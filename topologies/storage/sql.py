@@ -199,13 +199,13 @@ def _insert(model: Any, **values: Any) -> bool:
 
 def unmirror_topology(topology_id: str) -> bool:
     deleted, _ = models.Topology.objects.filter(id=topology_id).delete()
-    return deleted > 0
+    return bool(deleted > 0)
 
 
 def unmirror_run(topology_id: str, run_id: str) -> bool:
     rows = models.TopologyRun.objects.filter(topology_id=topology_id, run_id=run_id)
     deleted, _ = rows.delete()
-    return deleted > 0
+    return bool(deleted > 0)
 
 
 def unmirror_runs(topology_id: str, run_ids: Iterable[str] | None = None) -> int:
@@ -213,4 +213,4 @@ def unmirror_runs(topology_id: str, run_ids: Iterable[str] | None = None) -> int
     if run_ids is not None:
         rows = rows.filter(run_id__in=list(run_ids))
     _, per_model = rows.delete()
-    return per_model.get(models.TopologyRun._meta.label, 0)
+    return int(per_model.get(models.TopologyRun._meta.label, 0))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from kazoo.client import KazooClient
 from kazoo.exceptions import (
@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 MAX_NODE_BYTES = 1_000_000  # ZooKeeper's default jute.maxbuffer leaves room for this much data
 DELETE_BATCH = 500
 Fence = Callable[[], str | None]
+Record = TypeVar("Record")
 
 
 def encode(document: dict[str, Any]) -> bytes:
@@ -73,7 +74,7 @@ def decode_run(data: bytes, path: str) -> RunInfo | None:
     return _decoded(run_from_json, data, path)
 
 
-def _decoded(reader: Callable[[Any], Any], data: bytes, path: str) -> Any:
+def _decoded(reader: Callable[[Any], Record], data: bytes, path: str) -> Record | None:
     # A corrupt node is logged and read as absent: one bad record must not break a listing.
     try:
         return reader(json.loads(data.decode()))
