@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from topologies.domain import RunInfo
+
 log = logging.getLogger("epoch.events")
 
 
@@ -99,3 +101,14 @@ class EventBus:
 
 def log_event(event: EpochEvent) -> None:
     log.info("EPOCH_EVENT: %s", json.dumps(event.to_json(), default=str))
+
+
+def run_event(run: RunInfo) -> EpochEvent:
+    """TOPOLOGY_RUN_STATE_CHANGED for the state the run has now."""
+    metadata = {
+        Tag.TOPOLOGY_ID: run.topology_id,
+        Tag.TOPOLOGY_RUN_ID: run.run_id,
+        Tag.TOPOLOGY_RUN_TYPE: run.run_type.value,
+        Tag.NEW_STATE: run.state.value,
+    }
+    return EpochEvent(EventType.TOPOLOGY_RUN_STATE_CHANGED, run.updated, metadata)

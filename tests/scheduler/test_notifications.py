@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 
 from epoch_site.config import NotifyConfig
-from scheduler.events import EpochEvent, EventBus, EventType, Tag
+from scheduler.events import EventBus, run_event
 from scheduler.notifications import MailNotifier, compose_mail
 from tests.support.smtp import smtp_server
 from tests.support.zookeeper import free_port
@@ -115,16 +115,6 @@ class TestCompose:
 
     def test_blackhole_configuration_sends_nothing(self) -> None:
         assert compose_mail(run_in(RunState.SUCCESSFUL), topology(), NotifyConfig()) is None
-
-
-def run_event(run: RunInfo) -> EpochEvent:
-    metadata = {
-        Tag.TOPOLOGY_ID: run.topology_id,
-        Tag.TOPOLOGY_RUN_ID: run.run_id,
-        Tag.TOPOLOGY_RUN_TYPE: run.run_type.value,
-        Tag.NEW_STATE: run.state.value,
-    }
-    return EpochEvent(EventType.TOPOLOGY_RUN_STATE_CHANGED, run.updated, metadata)
 
 
 class TestDelivery:
