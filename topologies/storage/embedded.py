@@ -84,8 +84,7 @@ class SqlStore(Store):
             new = change(current)
             if new is None:
                 return current
-            # The version guard makes this a compare-and-set against the version just read.
-            if sql.mirror_run(new, version=row.version + 1):
+            if sql.replace_run(new, expected_version=row.version):
                 return new
         raise StoreError(f"run {topology_id}/{run_id} kept changing; update abandoned")
 

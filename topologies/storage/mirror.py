@@ -25,6 +25,7 @@ from kazoo.handlers.threading import KazooTimeoutError
 from kazoo.protocol.states import KazooState, WatchedEvent, ZnodeStat
 
 from topologies import models
+from topologies.domain import RunInfo
 from topologies.storage import sql
 from topologies.storage.paths import Paths
 from topologies.storage.zk import decode_details, decode_run
@@ -141,8 +142,7 @@ class ZkMirror:
             return
         parents = [path for path in batch if self._is_parent(path)]
         records = [path for path in batch if not self._is_parent(path)]
-        for parent in parents:
-            records += self._refresh_children(parent)
+        records += self._refresh_children(parents)
         self._apply_records(list(dict.fromkeys(records)), SyncReport())
 
     # --- reading ZooKeeper ------------------------------------------------------------------
@@ -167,11 +167,21 @@ class ZkMirror:
                     return None
         return None
 
-    def _refresh_children(self, parent: str) -> list[str]:
-        """Re-list ``parent``; returns new record paths to read and applies removals."""
-        names = self._list(parent)
+    def _refresh_children(self, parents: list[str]) -> list[str]:
+        """Re-list ``parents`` all at once; returns new record paths to read, applies removals."""
+        watcher = self._on_event if self.watch else None
+        pending = [(p, self.client.get_children_async(p, watch=watcher)) for p in parents]
+        records = []
+        for parent, result in pending:
+            try:
+                names: list[str] | None = list(result.get(timeout=READ_TIMEOUT_S))
+            except NoNodeError:
+                names = self._list(parent)  # gone, or not yet there: watch for its creation
+            records += self._diff_children(parent, set(names or []))
+        return records
+
+    def _diff_children(self, parent: str, current: set[str]) -> list[str]:
         known = self._children.get(parent, set())
-        current = set(names or [])
         self._children[parent] = current
         self._remove(parent, known - current)
         if parent == self.paths.runs:
@@ -211,27 +221,31 @@ class ZkMirror:
         for start in range(0, len(paths), BATCH):
             found = self._read_all(paths[start : start + BATCH])
             with transaction.atomic():
-                changed += [p for p, d, s in found if self._apply_record(p, d, s, report)]
+                changed += self._apply_batch(found, report)
         return changed
 
-    def _apply_record(
-        self, path: str, data: bytes | None, stat: ZnodeStat | None, report: SyncReport
-    ) -> bool:
-        parent, name = path.rsplit("/", 1)
-        if data is None or stat is None:
-            self._remove(parent, [name])
-            return False
-        if parent == self.paths.topologies:
-            details = decode_details(data, path)
-            readable = details is not None
-            changed = details is not None and sql.mirror_topology(details, stat.mzxid)
-        else:
-            run = decode_run(data, path)
-            readable = run is not None
-            changed = run is not None and sql.mirror_run(run, stat.mzxid)
-        if not readable:
-            report.unreadable.append(path)
-        return changed
+    def _apply_batch(
+        self, found: list[tuple[str, bytes | None, ZnodeStat | None]], report: SyncReport
+    ) -> list[str]:
+        changed, runs = [], []
+        for path, data, stat in found:
+            parent, name = path.rsplit("/", 1)
+            if data is None or stat is None:
+                self._remove(parent, [name])
+                continue
+            record = (
+                decode_details(data, path)
+                if parent == self.paths.topologies
+                else decode_run(data, path)
+            )
+            if record is None:
+                report.unreadable.append(path)
+            elif isinstance(record, RunInfo):
+                runs.append((path, record, stat.mzxid))
+            elif sql.mirror_topology(record, stat.mzxid):
+                changed.append(path)
+        flags = sql.mirror_runs([(run, version) for _, run, version in runs])
+        return changed + [path for (path, _, _), flag in zip(runs, flags, strict=True) if flag]
 
     # --- full resynchronisation ----------------------------------------------------------------
 

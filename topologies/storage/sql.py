@@ -6,7 +6,7 @@ the writer that made a change and the watcher that hears of it later can apply i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -129,61 +129,100 @@ def mirror_topology(details: TopologyDetails, version: int) -> bool:
 
 
 def mirror_run(run: RunInfo, version: int) -> bool:
-    columns = run_columns(run)
-    with transaction.atomic():
-        rows = models.TopologyRun.objects.filter(topology_id=run.topology_id, run_id=run.run_id)
-        if rows.filter(version__lt=version).update(version=version, **columns):
-            row = rows.get()
-            row.task_runs.all().delete()
-        elif rows.exists() or not _insert_run(run, version, columns):
-            return False
-        else:
-            row = rows.get()
-        models.TaskRun.objects.bulk_create(task_rows(row, run))
-        return True
+    return mirror_runs([(run, version)])[0]
 
 
 def mirror_new_runs(runs: list[RunInfo]) -> None:
-    """Mirror runs this node just created, in one statement per table.
+    """Mirror runs this node just created.
 
     Their ZooKeeper version is not known without another read, so they are stored with version 0,
-    older than any version a watcher will bring; a run already mirrored is left as it is.
+    older than any version a watcher brings; the watcher's later copy then only bumps the version.
     """
-    if not runs:
-        return
+    mirror_runs([(run, 0) for run in runs])
+
+
+def mirror_runs(items: Sequence[tuple[RunInfo, int]]) -> list[bool]:
+    """Store each run unless a newer version is here; True where a row's content changed.
+
+    One transaction and a handful of statements for the whole batch, whatever its size.
+    """
+    if not items:
+        return []
     try:
         with transaction.atomic():
-            _bulk_insert_runs(runs)
+            return _mirror_runs(items)
     except IntegrityError:
-        for run in runs:  # another process mirrored some of them first
-            mirror_run(run, 0)
+        # Another process of this node inserted some of these runs first: look again.
+        with transaction.atomic():
+            return _mirror_runs(items)
 
 
-def _bulk_insert_runs(runs: list[RunInfo]) -> None:
-    topology_ids = {run.topology_id for run in runs}
-    existing = set(
-        models.TopologyRun.objects.filter(topology_id__in=topology_ids).values_list(
-            "topology_id", "run_id"
-        )
-    )
-    fresh = [run for run in runs if (run.topology_id, run.run_id) not in existing]
+def _mirror_runs(items: Sequence[tuple[RunInfo, int]]) -> list[bool]:
+    existing = _existing_runs(items)
+    fresh: dict[tuple[str, str], tuple[RunInfo, int]] = {}
+    bumped, rewritten, results = [], [], []
+    for run, version in items:
+        key = (run.topology_id, run.run_id)
+        row = existing.get(key)
+        if row is None:
+            results.append(key not in fresh)
+            fresh[key] = max(fresh.get(key, (run, version)), (run, version), key=lambda i: i[1])
+        elif row.version >= version:
+            results.append(False)
+        else:
+            row.version = version
+            same = run_from_row(row) == run
+            (bumped if same else rewritten).append((row, run))
+            results.append(not same)
+    _insert_runs(list(fresh.values()))
+    _rewrite_runs(rewritten)
+    models.TopologyRun.objects.bulk_update([row for row, _ in bumped], ["version"])
+    return results
+
+
+def _existing_runs(
+    items: Sequence[tuple[RunInfo, int]],
+) -> dict[tuple[str, str], models.TopologyRun]:
+    topology_ids = {run.topology_id for run, _ in items}
+    run_ids = {run.run_id for run, _ in items}
+    rows = models.TopologyRun.objects.filter(topology_id__in=topology_ids, run_id__in=run_ids)
+    return {(row.topology_id, row.run_id): row for row in rows.prefetch_related("task_runs")}
+
+
+def _insert_runs(items: list[tuple[RunInfo, int]]) -> None:
     rows = models.TopologyRun.objects.bulk_create(
-        models.TopologyRun(topology_id=r.topology_id, run_id=r.run_id, version=0, **run_columns(r))
-        for r in fresh
+        models.TopologyRun(topology_id=r.topology_id, run_id=r.run_id, version=v, **run_columns(r))
+        for r, v in items
     )
     models.TaskRun.objects.bulk_create(
-        task for row, run in zip(rows, fresh, strict=True) for task in task_rows(row, run)
+        task for row, (run, _) in zip(rows, items, strict=True) for task in task_rows(row, run)
     )
 
 
-def _insert_run(run: RunInfo, version: int, columns: dict[str, Any]) -> bool:
-    return _insert(
-        models.TopologyRun,
-        topology_id=run.topology_id,
-        run_id=run.run_id,
-        version=version,
-        **columns,
-    )
+def _rewrite_runs(changed: list[tuple[models.TopologyRun, RunInfo]]) -> None:
+    if not changed:
+        return
+    for row, run in changed:
+        for column, value in run_columns(run).items():
+            setattr(row, column, value)
+    fields = ["version", *run_columns(changed[0][1])]
+    models.TopologyRun.objects.bulk_update([row for row, _ in changed], fields)
+    models.TaskRun.objects.filter(run__in=[row for row, _ in changed]).delete()
+    models.TaskRun.objects.bulk_create(task for row, run in changed for task in task_rows(row, run))
+
+
+def replace_run(run: RunInfo, expected_version: int) -> bool:
+    """Compare-and-set for the embedded store: write ``run`` if its row still has that version."""
+    with transaction.atomic():
+        rows = models.TopologyRun.objects.filter(
+            topology_id=run.topology_id, run_id=run.run_id, version=expected_version
+        )
+        if not rows.update(version=expected_version + 1, **run_columns(run)):
+            return False
+        row = rows.model.objects.get(topology_id=run.topology_id, run_id=run.run_id)
+        row.task_runs.all().delete()
+        models.TaskRun.objects.bulk_create(task_rows(row, run))
+    return True
 
 
 def _insert(model: Any, **values: Any) -> bool:

@@ -99,15 +99,20 @@ class ZkStore(Store):
     # --- topologies -----------------------------------------------------------------------------
 
     def create_topology(self, details: TopologyDetails) -> TopologyDetails:
+        """Create the topology and its runs parent together, so its first run is one write."""
         path, data = self.paths.topology(details.id), encode(details_to_json(details))
-        self._call(self.client.ensure_path, self.paths.topologies)
+        for parent in (self.paths.topologies, self.paths.runs):
+            self._call(self.client.ensure_path, parent)
+        ops: list[tuple[Any, ...]] = [("create", path, data)]
+        runs_parent = self.paths.runs_of(details.id)
+        if self._call(self.client.exists, runs_parent) is None:
+            ops.append(("create", runs_parent, b""))
         try:
-            _, stat = self._call(self.client.create, path, data, include_data=True)
+            self._commit(ops, fenced=False)
         except NodeExistsError as error:
             if not self._holds(path, data):
                 raise AlreadyExists(details.id) from error
-            stat = self._call(self.client.exists, path)
-        self._mirror_topology(details, stat)
+        self._mirror_topology(details, 0)
         return details
 
     def get_topology(self, topology_id: str) -> TopologyDetails | None:
@@ -342,9 +347,10 @@ class ZkStore(Store):
         found = self._read(path)
         return found is not None and found[0] == data
 
-    def _mirror_topology(self, details: TopologyDetails, stat: ZnodeStat | None) -> None:
+    def _mirror_topology(self, details: TopologyDetails, stat: ZnodeStat | int | None) -> None:
+        """Mirror at once; a version of 0 (just created, zxid unknown) yields to the watcher's."""
         if self.mirror and stat is not None:
-            sql.mirror_topology(details, stat.mzxid)
+            sql.mirror_topology(details, stat if isinstance(stat, int) else stat.mzxid)
 
     def _mirror_run(self, run: RunInfo, stat: ZnodeStat | None) -> None:
         if self.mirror and stat is not None:
