@@ -160,7 +160,9 @@ def mirror_runs(items: Sequence[tuple[RunInfo, int]]) -> list[bool]:
 def _mirror_runs(items: Sequence[tuple[RunInfo, int]]) -> list[bool]:
     existing = _existing_runs(items)
     fresh: dict[tuple[str, str], tuple[RunInfo, int]] = {}
-    bumped, rewritten, results = [], [], []
+    bumped: list[tuple[models.TopologyRun, RunInfo]] = []
+    rewritten: list[tuple[models.TopologyRun, RunInfo]] = []
+    results: list[bool] = []
     for run, version in items:
         key = (run.topology_id, run.run_id)
         row = existing.get(key)
