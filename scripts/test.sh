@@ -22,7 +22,7 @@ fi
 .venv/bin/ruff format --check .
 # The pure core, the storage layer and the election are fully typed.
 .venv/bin/mypy --strict scheduler/core scheduler/election.py topologies/domain.py \
-  topologies/codec topologies/storage topologies/retention.py
+  topologies/codec topologies/storage topologies/retention.py drove_client
 .venv/bin/python manage.py check
 .venv/bin/python manage.py makemigrations --check --dry-run
 .venv/bin/pytest "$@"
