@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 
@@ -155,3 +156,28 @@ class LeaderElection:
         self._leading = leading
         log.info("%s leadership", "Acquired" if leading else "Gave up")
         self.on_change(leading)
+
+
+class LeaderLookup:
+    """The current leader's URL for request routing, re-read at most every ``ttl_s`` seconds."""
+
+    def __init__(self, client: KazooClient, paths: Paths, ttl_s: float = 0.5) -> None:
+        self.client = client
+        self.paths = paths
+        self.ttl_s = ttl_s
+        self._cached: tuple[float, str | None] | None = None
+        self._lock = threading.Lock()
+
+    def leader(self) -> str | None:
+        """The leader's URL; None when there is none or ZooKeeper cannot tell."""
+        now = time.monotonic()
+        with self._lock:
+            if self._cached is not None and now - self._cached[0] < self.ttl_s:
+                return self._cached[1]
+        try:
+            url = current_leader(self.client, self.paths) if self.client.connected else None
+        except (KazooException, KazooTimeoutError):
+            url = None
+        with self._lock:
+            self._cached = (now, url)
+        return url

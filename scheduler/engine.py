@@ -1,0 +1,383 @@
+"""The leader's scheduler: fires topologies on time and follows every running run to its end.
+
+``step()`` does one round of work and says whether there was any; the ``run_scheduler`` command
+loops over it and sleeps only when idle. Drove and ZooKeeper calls run in a bounded worker pool,
+one job per run at a time; the loop itself only decides.
+
+Invariants:
+* only the leader fires: a node that is not leader holds no schedule and follows no run;
+* a scheduled run's id is its fire time, created with create-if-absent, so a fire that another
+  node already recorded is dropped, never run twice;
+* on taking over, every RUNNING run of a non-deleted topology is followed from its record, and
+  fires missed while no leader ran are run or recorded by the catch-up rule;
+* Drove is polled with one call for all active tasks per interval, plus one read per task that
+  left that list (its final state).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.db import close_old_connections
+
+from scheduler.core.catchup import MISSED_MESSAGE, LastScheduledRun, plan_catch_up
+from scheduler.core.clock import Clock
+from scheduler.core.planner import Fire, Planner
+from scheduler.core.policy import DEFAULT_POLICY, Skip, decide_fire
+from scheduler.core.run_ids import scheduled_run_id
+from scheduler.core.runs import new_run
+from scheduler.core.tasks import Limits, Observation
+from scheduler.core.triggers import next_fire
+from scheduler.events import EventBus, run_event
+from scheduler.follower import FollowedRun, RunFollower
+from scheduler.gateway import TaskGateway
+from topologies import models
+from topologies.domain import (
+    AtTrigger,
+    CronTrigger,
+    RunInfo,
+    RunState,
+    RunType,
+    TopologyDetails,
+    TopologyState,
+)
+from topologies.retention import purge_expired_runs
+from topologies.storage.base import Store, StoreError
+from topologies.storage.sql import details_from_row
+
+log = logging.getLogger(__name__)
+
+RunKey = tuple[str, str]
+UNREACHABLE = Observation(None, error_message="")
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    zone: ZoneInfo
+    poll_interval_ms: int
+    refresh_interval_ms: int
+    cleanup_interval_ms: int
+    runs_per_topology: int
+    misfire_grace_ms: int
+    limits: Limits
+    workers: int = 16
+
+
+class Engine:
+    def __init__(
+        self,
+        store: Store,
+        gateway: TaskGateway,
+        clock: Clock,
+        bus: EventBus,
+        options: EngineOptions,
+        is_leader: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self.store = store
+        self.gateway = gateway
+        self.clock = clock
+        self.bus = bus
+        self.options = options
+        self.is_leader = is_leader
+        self.planner = Planner(options.zone, next_fire)
+        self.follower = RunFollower(store, gateway, clock, bus, options.limits)
+        self.pool = ThreadPoolExecutor(options.workers, thread_name_prefix="epoch-run")
+        self.followed: dict[RunKey, FollowedRun] = {}
+        self._known: dict[str, tuple[str, int]] = {}  # topology id -> (state, updated)
+        self._busy: set[RunKey] = set()
+        self._polling = False
+        self._lock = threading.Condition()
+        self._leading = False
+        self._due: dict[str, int] = {}  # periodic chores -> next time
+
+    # --- the loop's one step -------------------------------------------------------------------
+
+    def step(self) -> bool:
+        """One round of work; False when there was nothing to do."""
+        if not self.is_leader():
+            if self._leading:
+                self.stand_down()
+            return False
+        now = self.clock.now_ms()
+        worked = False
+        if not self._leading:
+            self.take_over(now)
+            worked = True
+        if self._chore_due("refresh", now, self.options.refresh_interval_ms):
+            worked |= self._refresh_topologies(now)
+            worked |= self._adopt_runs()
+        worked |= self._fire(self.planner.due(now), now)
+        if self._chore_due("poll", now, self.options.poll_interval_ms):
+            worked |= self._submit_poll()
+        if self._chore_due("retention", now, self.options.cleanup_interval_ms):
+            self.pool.submit(self._retention)
+        return worked
+
+    def next_wake_ms(self) -> int | None:
+        """When the loop next has work, if it knows (the next fire or chore)."""
+        candidates = [t for t in (self.planner.next_due_ms(), *self._due.values()) if t is not None]
+        return min(candidates, default=None)
+
+    def _chore_due(self, name: str, now: int, interval_ms: int) -> bool:
+        if now < self._due.get(name, 0):
+            return False
+        self._due[name] = now + interval_ms
+        return True
+
+    # --- leadership --------------------------------------------------------------------------
+
+    def take_over(self, now: int) -> None:
+        """Become the leader: follow every RUNNING run, schedule every ACTIVE topology (§17)."""
+        log.info("Taking over as leader")
+        self._reset()
+        self._leading = True
+        for details in self.store.list_topologies():
+            if details.state is TopologyState.DELETED:
+                continue
+            runs = self.store.list_runs(details.id)
+            for run in runs:
+                if run.state is RunState.RUNNING:
+                    self._follow(run, details)
+            self._schedule(details, now, runs, catch_up=True)
+
+    def stand_down(self) -> None:
+        """Leadership lost: drop every schedule and stop following runs, writing nothing more."""
+        log.info("Standing down: no longer the leader")
+        self._reset()
+
+    def _reset(self) -> None:
+        self._leading = False
+        self.planner.clear()
+        with self._lock:
+            for followed in self.followed.values():
+                followed.gone = True
+            self.followed.clear()
+        self._known.clear()
+        self._due.clear()
+
+    def close(self) -> None:
+        self.stand_down()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    # --- topologies ----------------------------------------------------------------------------
+
+    def _refresh_topologies(self, now: int) -> bool:
+        """Pick up creates, updates, pauses and deletes from this node's store mirror."""
+        rows = {tid: (state, updated) for tid, state, updated in _topology_signatures()}
+        changed = [tid for tid, signature in rows.items() if self._known.get(tid) != signature]
+        removed = [tid for tid in self._known if tid not in rows]
+        for topology_id in removed:
+            self._known.pop(topology_id)
+            self.planner.forget(topology_id)
+        for row in models.Topology.objects.filter(id__in=changed):
+            details = details_from_row(row)
+            self._known[details.id] = rows[details.id]
+            self._schedule(details, now, None, catch_up=False)
+        return bool(changed or removed)
+
+    def _schedule(
+        self, details: TopologyDetails, now: int, runs: list[RunInfo] | None, catch_up: bool
+    ) -> None:
+        self._known[details.id] = (details.state.value, details.updated)
+        if details.state is not TopologyState.ACTIVE:
+            self.planner.forget(details.id)
+            return
+        trigger = details.topology.trigger
+        if isinstance(trigger, AtTrigger):
+            self.planner.track(details, now, spent=self._at_spent(details, trigger, runs))
+            return
+        if catch_up:
+            self._catch_up(details, trigger, now, runs or [])
+        self.planner.track(details, now)
+
+    def _at_spent(
+        self, details: TopologyDetails, trigger: AtTrigger, runs: list[RunInfo] | None
+    ) -> bool:
+        if runs is None:
+            rows = models.TopologyRun.objects.filter(
+                topology_id=details.id, run_type=RunType.SCHEDULED
+            )
+            return rows.filter(created__gte=trigger.time).exists()
+        return any(r.run_type is RunType.SCHEDULED and r.created >= trigger.time for r in runs)
+
+    def _catch_up(
+        self, details: TopologyDetails, trigger: CronTrigger, now: int, runs: list[RunInfo]
+    ) -> None:
+        scheduled = [r for r in runs if r.run_type is RunType.SCHEDULED]
+        last = max(scheduled, key=lambda r: r.created, default=None)
+        since = max(details.updated, last.created if last else 0)
+        previous = (
+            LastScheduledRun(last.created, last.updated, last.state is RunState.RUNNING)
+            if last
+            else None
+        )
+        plan = plan_catch_up(
+            lambda after: next_fire(trigger, after, self.options.zone),
+            since,
+            now,
+            self.options.misfire_grace_ms,
+            previous,
+            self.options.runs_per_topology,
+        )
+        for index, fire_ms in enumerate(plan.skipped):
+            message = plan.oldest_message if index == 0 else MISSED_MESSAGE
+            self._record_skipped(details, fire_ms, now, message)
+        if plan.run_now is not None:
+            self._fire([Fire(details.id, plan.run_now, RunType.SCHEDULED)], now)
+
+    # --- fires ---------------------------------------------------------------------------------
+
+    def _fire(self, fires: Iterable[Fire], now: int) -> bool:
+        starts: list[tuple[RunInfo, TopologyDetails]] = []
+        live = self._topologies_with_live_scheduled_run()
+        for fire in fires:
+            details = self._details(fire.topology_id)
+            if details is None:
+                self.planner.forget(fire.topology_id)
+                continue
+            decision = decide_fire(DEFAULT_POLICY, details.state, details.id in live)
+            if isinstance(decision, Skip):
+                self._record_skipped(details, fire.fire_ms, now, decision.message)
+                continue
+            run_id = scheduled_run_id(fire.fire_ms, self.options.zone)
+            starts.append((new_run(details, run_id, RunType.SCHEDULED, now), details))
+        if not starts:
+            return False
+        created = self._create_runs([run for run, _ in starts])
+        for (run, details), was_created in zip(starts, created, strict=True):
+            if was_created:
+                self.bus.publish(run_event(run))
+                self._follow(run, details)
+        return True
+
+    def _create_runs(self, runs: list[RunInfo]) -> list[bool]:
+        try:
+            return self.store.create_runs(runs)
+        except StoreError as error:
+            log.error("Could not record %d fires: %s", len(runs), error)
+            return [False] * len(runs)
+
+    def _record_skipped(
+        self, details: TopologyDetails, fire_ms: int, now: int, message: str
+    ) -> None:
+        run_id = scheduled_run_id(fire_ms, self.options.zone)
+        run = new_run(details, run_id, RunType.SCHEDULED, now).finished(
+            RunState.SKIPPED, message, now
+        )
+        if self._create_runs([run]) == [True]:
+            self.bus.publish(run_event(run))
+
+    def _topologies_with_live_scheduled_run(self) -> set[str]:
+        with self._lock:
+            runs = [f.run for f in self.followed.values()]
+        return {run.topology_id for run in runs if run.run_type is RunType.SCHEDULED}
+
+    def _details(self, topology_id: str) -> TopologyDetails | None:
+        row = models.Topology.objects.filter(id=topology_id).first()
+        return details_from_row(row) if row else None
+
+    # --- following runs ------------------------------------------------------------------------
+
+    def _adopt_runs(self) -> bool:
+        """Follow RUNNING runs this leader did not start (instant runs, runs of a former leader)."""
+        running = models.TopologyRun.objects.filter(state=RunState.RUNNING).values_list(
+            "topology_id", "run_id"
+        )
+        with self._lock:
+            new = [key for key in running if key not in self.followed]
+        adopted = False
+        for topology_id, run_id in new:
+            details, run = self._details(topology_id), self.store.get_run(topology_id, run_id)
+            if details is None or run is None or details.state is TopologyState.DELETED:
+                continue
+            if run.state is RunState.RUNNING:
+                self._follow(run, details)
+                adopted = True
+        return adopted
+
+    def _follow(self, run: RunInfo, details: TopologyDetails) -> None:
+        followed = FollowedRun(run, details)
+        with self._lock:
+            self.followed[followed.key] = followed
+        self._submit(followed, None, None)
+
+    def _submit(self, followed: FollowedRun, name: str | None, seen: Observation | None) -> bool:
+        with self._lock:
+            if followed.key in self._busy:
+                return False
+            self._busy.add(followed.key)
+        self.pool.submit(self._advance, followed, name, seen)
+        return True
+
+    def _advance(self, followed: FollowedRun, name: str | None, seen: Observation | None) -> None:
+        try:
+            if name is not None and seen is None:
+                seen = self.gateway.status(followed.run.tasks[name].task_id)
+            if self.follower.advance(followed, name, seen) or followed.gone:
+                with self._lock:
+                    if self.followed.get(followed.key) is followed:
+                        del self.followed[followed.key]
+        finally:
+            close_old_connections()
+            with self._lock:
+                self._busy.discard(followed.key)
+                self._lock.notify_all()
+
+    # --- polling Drove -------------------------------------------------------------------------
+
+    def _submit_poll(self) -> bool:
+        with self._lock:
+            if self._polling or not self.followed:
+                return False
+            self._polling = True
+        self.pool.submit(self._poll)
+        return True
+
+    def _poll(self) -> None:
+        try:
+            active = self.gateway.active()
+            with self._lock:
+                watched = [(f, name) for f in self.followed.values() for name in f.following()]
+            for followed, name in watched:
+                self._dispatch(followed, name, active)
+        finally:
+            with self._lock:
+                self._polling = False
+                self._lock.notify_all()
+
+    def _dispatch(
+        self, followed: FollowedRun, name: str, active: Mapping[str, Observation] | None
+    ) -> None:
+        record = followed.run.tasks[name]
+        if active is None:
+            self._submit(followed, name, UNREACHABLE)
+        elif record.task_id not in active:
+            self._submit(followed, name, None)  # it left the active list: read its final state
+        elif (seen := active[record.task_id]).state != record.state:
+            self._submit(followed, name, seen)
+
+    def _retention(self) -> None:
+        try:
+            report = purge_expired_runs(
+                self.store, self.options.runs_per_topology, self.gateway.delete
+            )
+            if report.runs_deleted:
+                log.info("Retention removed %d runs", report.runs_deleted)
+        except StoreError as error:
+            log.warning("Retention skipped: %s", error)
+        finally:
+            close_old_connections()
+
+    def wait_idle(self, timeout_s: float = 10.0) -> bool:
+        """Wait until no job is in flight (tests and shutdown)."""
+        with self._lock:
+            return self._lock.wait_for(lambda: not self._busy and not self._polling, timeout_s)
+
+
+def _topology_signatures() -> list[tuple[str, str, int]]:
+    return list(models.Topology.objects.values_list("id", "state", "updated"))
