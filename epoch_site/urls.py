@@ -1,7 +1,8 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from epoch_site import health, views
+from epoch_site.api.housekeeping import LeaderView
 
 handler404 = "epoch_site.views.not_found"
 handler500 = "epoch_site.views.server_error"
@@ -11,5 +12,7 @@ urlpatterns = [
     path("ping", health.ping, name="ping"),
     path("login", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
+    path("apis/v1/", include("topologies.api.urls")),
+    path("apis/housekeeping/v1/leader", LeaderView.as_view(), name="leader"),
     path("", views.HomeView.as_view(), name="home"),
 ]

@@ -28,6 +28,12 @@ class EpochError(exceptions.APIException):
         self.details = details
 
 
+class SoftFailure(exceptions.APIException):
+    """A failure the original answers with HTTP 200 and ``"status":"FAILED"``."""
+
+    status_code = 200
+
+
 def unauthenticated_response() -> HttpResponse:
     response = HttpResponse(UNAUTHENTICATED_TEXT, status=401, content_type="text/plain")
     response["WWW-Authenticate"] = CHALLENGE
