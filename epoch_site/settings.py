@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import dj_database_url
 
 from epoch_site.config import BASE_DIR, load_config
@@ -79,7 +81,8 @@ else:
             },
             # Tests use a file too: the mirror's worker thread and the test share it as two
             # processes of a node do, which an in-memory database cannot show.
-            "TEST": {"NAME": EPOCH.data_dir / "test-epoch.sqlite3"},
+            # One file per test process, so that two test sessions never share a database.
+            "TEST": {"NAME": EPOCH.data_dir / f"test-epoch-{os.getpid()}.sqlite3"},
         }
     }
 
