@@ -13,6 +13,7 @@ urlpatterns = [
     path("login", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     path("apis/v1/", include("topologies.api.urls")),
+    path("apis/v1/", include("scheduler.api.urls")),
     path("apis/housekeeping/v1/leader", LeaderView.as_view(), name="leader"),
     path("", views.HomeView.as_view(), name="home"),
 ]
