@@ -14,5 +14,8 @@ fi
 .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
 
 export EPOCH_BIND_HOST="${EPOCH_BIND_HOST:-127.0.0.1}"
+# A first start gets a demo topology that runs every minute on the built-in Drove simulator.
+.venv/bin/python manage.py migrate --noinput -v 0
+.venv/bin/python manage.py seed_demo
 echo "Epoch is starting at http://localhost:8080 (admin/admin); Ctrl-C stops it."
 exec .venv/bin/python -m epoch_site.launcher
