@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "crispy_forms",
     "crispy_bootstrap5",
     "epoch_site.accounts",
@@ -130,7 +131,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "epoch_site.api.exceptions.envelope_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "epoch_site.api.schema.EnvelopeSchema",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -138,6 +139,15 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Schedule Docker tasks on Drove: topologies, runs and their tasks.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["epoch_site.accounts.permissions.EpochRolePermission"],
+    "SERVE_AUTHENTICATION": [
+        "epoch_site.api.authentication.BasicAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    # Swagger UI's assets come from the installed sidecar package, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 EPOCH_PACKAGES = ("epoch_site", "topologies", "scheduler", "drove_client")

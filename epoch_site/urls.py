@@ -1,5 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from epoch_site import health, views
 from epoch_site.api.housekeeping import LeaderView
@@ -15,5 +16,7 @@ urlpatterns = [
     path("apis/v1/", include("topologies.api.urls")),
     path("apis/v1/", include("scheduler.api.urls")),
     path("apis/housekeeping/v1/leader", LeaderView.as_view(), name="leader"),
+    path("apis/v1/schema", SpectacularAPIView.as_view(), name="schema"),
+    path("apis/v1/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", views.HomeView.as_view(), name="home"),
 ]
