@@ -8,6 +8,7 @@ number of times; nothing the mail server does delays the scheduler.
 
 from __future__ import annotations
 
+import email.policy
 import logging
 import queue
 import smtplib
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 SEND_ATTEMPTS = 3
 RETRY_DELAY_S = 1.0
 SMTP_TIMEOUT_S = 10.0
+# Subjects name long topology and run ids: keep them on one line (RFC 5322 allows 998 characters).
+MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ class SmtpSender:
         self.config = config
 
     def message(self, mail: Mail) -> EmailMessage:
-        message = EmailMessage()
+        message = EmailMessage(policy=MAIL_POLICY)
         sender = self.config.from_address or ""
         message["From"] = formataddr((self.config.from_name or sender, sender))
         message["To"] = ", ".join(mail.recipients)

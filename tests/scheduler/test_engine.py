@@ -16,12 +16,15 @@ import pytest
 
 from drove_client.client import DroveClient
 from drove_client.simulator import DroveSimulator
+from epoch_site.config import NotifyConfig
 from scheduler.core.clock import ManualClock
 from scheduler.core.tasks import Limits
 from scheduler.drove_gateway import DroveGateway
 from scheduler.engine import Engine, EngineOptions
 from scheduler.events import EpochEvent, EventBus
+from scheduler.notifications import MailNotifier
 from tests.drove_client.conftest import drove_config, fast_settings
+from tests.support.smtp import smtp_server
 from tests.topologies.api.conftest import topology_body
 from topologies.codec import topology_from_json
 from topologies.domain import RunInfo, RunState, TaskState, TopologyDetails, TopologyState
@@ -290,3 +293,40 @@ def test_missed_fire_runs_once_after_a_leader_change(harness: Harness) -> None:
     assert [r.run_id[-9:] for r in caught_up] == ["00-05-000", "00-40-000"]
     assert [r.run_id[-9:] for r in skipped] == [f"00-{s}-000" for s in (10, 15, 20, 25, 30, 35)]
     assert all("missed" in r.message for r in skipped)
+
+
+@pytest.mark.parametrize(
+    ("env", "subject_end", "body_start"),
+    [
+        (
+            {},
+            "completed successfully",
+            "Tasks completed: [TEST_TOPO-1-ESR-2026-03-01-00-00-05-000-test-task-1] in ",
+        ),
+        (
+            {"DROVE_SIM_OUTCOME": "fail", "DROVE_SIM_EXIT_CODE": "3"},
+            "failed",
+            "Task TEST_TOPO-1-ESR-2026-03-01-00-00-05-000-test-task-1 with upstream ID "
+            "TEST_TOPO-1-ESR-2026-03-01-00-00-05-000-test-task-1 failed with error: "
+            "Task instance exited with status: 3",
+        ),
+    ],
+)
+def test_finished_runs_are_mailed(
+    harness: Harness, env: dict[str, str], subject_end: str, body_start: str
+) -> None:
+    with smtp_server() as (inbox, port):
+        config = NotifyConfig(
+            type="MAIL", smtp_server="127.0.0.1", port=port, from_address="epoch@example.com"
+        )
+        notifier = MailNotifier(config, harness.store.get_run, harness.store.get_topology)
+        harness.engine.bus.subscribe(notifier)
+        harness.add(env=env)
+        harness.advance_to(START + 5 * SECOND)
+        (message,) = inbox.wait_for(1)
+        notifier.close()
+    assert (
+        message["Subject"] == f"Topology run TEST_TOPO-1/ESR-2026-03-01-00-00-05-000 {subject_end}"
+    )
+    assert message["To"] == "test@email.com"
+    assert message.get_content().startswith(body_start)
