@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -11,14 +12,18 @@ from rest_framework.views import APIView
 
 from epoch_site.api.envelope import failed, success
 from epoch_site.api.exceptions import EpochError, SoftFailure
+from scheduler.core.triggers import next_fire
+from scheduler.cron_preview import iso_time
 from topologies import services
 from topologies.api.parsing import read_simple, read_topology
 from topologies.api.queries import run_list, topology_list
 from topologies.codec import details_to_json, run_to_json
-from topologies.domain import RunState, TaskState
+from topologies.domain import RunState, TaskState, TopologyDetails, TopologyState
 from topologies.simple import NotEditable
 from topologies.storage.base import AlreadyExists, NotFound, StoreError
 from topologies.web_services import web_services
+
+NEXT_FIRE_COUNT = 5
 
 
 def not_found(topology_id: str) -> EpochError:
@@ -56,10 +61,14 @@ class TopologyView(APIView):
     """A5 get, A3 simple edit, A9 delete."""
 
     def get(self, request: Request, topology_id: str) -> Response:
-        details = web_services().store.get_topology(topology_id)
+        context = web_services()
+        details = context.store.get_topology(topology_id)
         if details is None:
             return failed(f"No such topology: {topology_id}")
-        return success(details_to_json(details))
+        data = details_to_json(details)
+        if request.query_params.get("include") == "nextFireTimes":
+            data["nextFireTimes"] = next_fire_times(details, context.clock.now_ms(), context.zone)
+        return success(data)
 
     def put(self, request: Request, topology_id: str) -> Response:
         return success(details_to_json(edit(request, topology_id)))
@@ -70,6 +79,20 @@ class TopologyView(APIView):
         except StoreError:
             return success(False)
         return success(True)
+
+
+def next_fire_times(details: TopologyDetails, now_ms: int, zone: ZoneInfo) -> list[dict[str, Any]]:
+    """The topology's coming fire times (none while it is paused), an opt-in extra of A5."""
+    if details.state is not TopologyState.ACTIVE:
+        return []
+    fires, after = [], now_ms
+    for _ in range(NEXT_FIRE_COUNT):
+        fire = next_fire(details.topology.trigger, after, zone)
+        if fire is None:
+            break
+        fires.append({"epochMs": fire, "iso": iso_time(fire, zone)})
+        after = fire
+    return fires
 
 
 def edit(request: Request, topology_id: str) -> Any:

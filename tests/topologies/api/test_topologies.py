@@ -319,3 +319,40 @@ class TestProtocol:
     def test_json_whatever_the_accept_header(self, api: APIClient) -> None:
         response = api.get("/apis/v1/topologies", HTTP_ACCEPT="*/*")
         assert response["Content-Type"].startswith("application/json")
+
+
+class TestAdditions:
+    def test_next_fire_times_on_request(self, api: APIClient) -> None:
+        post(api, topology_body(trigger={"type": "CRON", "timeSpec": "0 0 0 ? * *"}))
+        plain = api.get("/apis/v1/topologies/TEST_TOPO-1").json()["data"]
+        assert "nextFireTimes" not in plain
+        data = api.get("/apis/v1/topologies/TEST_TOPO-1?include=nextFireTimes").json()["data"]
+        fires = [fire["epochMs"] for fire in data["nextFireTimes"]]
+        assert len(fires) == 5
+        assert all(
+            later - earlier == 86_400_000 for earlier, later in zip(fires, fires[1:], strict=False)
+        )
+        assert data["nextFireTimes"][0]["iso"].endswith("T00:00:00.000+00:00")
+
+    def test_paused_topology_has_no_next_fire(self, api: APIClient) -> None:
+        post(api, topology_body())
+        put(api, "/apis/v1/topologies/TEST_TOPO-1/pause")
+        data = api.get("/apis/v1/topologies/TEST_TOPO-1?include=nextFireTimes").json()["data"]
+        assert data["nextFireTimes"] == []
+
+    def test_paging_sorting_and_search(self, api: APIClient) -> None:
+        for index in range(1, 8):
+            post(api, topology_body(f"job-{index}"))
+        post(api, topology_body("other"))
+        page = api.get("/apis/v1/topologies?page=2&pageSize=3")
+        assert [t["id"] for t in page.json()["data"]] == ["job-4", "job-5", "job-6"]
+        assert page["X-Total-Count"] == "8"
+        found = api.get("/apis/v1/topologies?search=JOB&sort=-id&pageSize=2")
+        assert [t["id"] for t in found.json()["data"]] == ["job-7", "job-6"]
+        assert found["X-Total-Count"] == "7"
+
+    @pytest.mark.parametrize("query", ["page=0", "pageSize=x", "sort=name"])
+    def test_bad_paging_parameters_are_named(self, api: APIClient, query: str) -> None:
+        response = api.get(f"/apis/v1/topologies?{query}")
+        assert response.status_code == 400
+        assert response.json()["data"]["validationErrors"][0].split()[0] == query.split("=")[0]
