@@ -145,3 +145,29 @@ class TestAuthDisabled:
         assert client.get("/apis/v1/probe").status_code == 200
         assert client.post("/apis/v1/probe").status_code == 200
         assert client.post("/apis/v1/probe", **basic("guest", "wrong")).status_code == 200
+
+
+class TestCredentialCache:
+    def test_repeated_calls_skip_the_password_hash(self, client: Client) -> None:
+        from epoch_site.api.authentication import credentials
+
+        credentials._entries.clear()
+        assert client.get("/apis/v1/probe", **basic("guest", "guest")).status_code == 200
+        assert len(credentials._entries) == 1
+        assert client.get("/apis/v1/probe", **basic("guest", "guest")).status_code == 200
+        assert len(credentials._entries) == 1
+
+    def test_a_changed_password_invalidates_the_cached_login(self, client: Client) -> None:
+        assert client.get("/apis/v1/probe", **basic("guest", "guest")).status_code == 200
+        sync_users(
+            AuthConfig(
+                True,
+                (UserSpec("admin", "admin", "READ_WRITE"), UserSpec("guest", "new", "READ_ONLY")),
+            )
+        )
+        assert client.get("/apis/v1/probe", **basic("guest", "guest")).status_code == 401
+
+    def test_a_disabled_user_is_not_let_in_from_the_cache(self, client: Client) -> None:
+        assert client.get("/apis/v1/probe", **basic("guest", "guest")).status_code == 200
+        User.objects.filter(username="guest").update(is_active=False)
+        assert client.get("/apis/v1/probe", **basic("guest", "guest")).status_code == 401
