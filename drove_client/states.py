@@ -10,26 +10,9 @@ Invariants:
 
 from __future__ import annotations
 
-import enum
+from topologies.domain import TaskState
 
-
-class TaskState(enum.StrEnum):
-    """State of one container task of a run, with the exact wire values Epoch stores."""
-
-    PENDING = "PENDING"
-    STARTING = "STARTING"
-    UNKNOWN = "UNKNOWN"
-    RUNNING = "RUNNING"
-    COMPLETED = "COMPLETED"
-    CANCELLED = "CANCELLED"
-    FAILED = "FAILED"
-
-    @property
-    def is_terminal(self) -> bool:
-        return self in _TERMINAL_STATES
-
-
-_TERMINAL_STATES = frozenset({TaskState.COMPLETED, TaskState.CANCELLED, TaskState.FAILED})
+__all__ = ["STOPPED_WITHOUT_RESULT", "TaskState", "epoch_error_message", "epoch_state"]
 
 STOPPED_WITHOUT_RESULT = "Task stopped on drove without a result"
 

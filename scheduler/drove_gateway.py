@@ -15,7 +15,7 @@ from drove_client.errors import DroveError
 from drove_client.results import TaskInfo
 from scheduler.core.tasks import Observation
 from topologies.codec import task_to_json
-from topologies.domain import ContainerTask, TaskState
+from topologies.domain import ContainerTask
 
 
 class DroveGateway:
@@ -26,9 +26,7 @@ class DroveGateway:
 
     def start(self, task_id: str, task: ContainerTask) -> Observation:
         outcome = self.client.start_task(task_id, task_to_json(task))
-        return Observation(
-            TaskState(outcome.state.value), outcome.upstream_id, outcome.error_message
-        )
+        return Observation(outcome.state, outcome.upstream_id, outcome.error_message)
 
     def status(self, task_id: str) -> Observation:
         outcome = self.client.task_status(task_id)
@@ -55,7 +53,7 @@ class DroveGateway:
 
 
 def _observed(info: TaskInfo) -> Observation:
-    return Observation(TaskState(info.state.value), info.task_id, info.error_message)
+    return Observation(info.state, info.task_id, info.error_message)
 
 
 _lock = threading.Lock()

@@ -41,3 +41,23 @@ def zk_connection_string(zookeeper: ZooKeeperServer) -> Iterator[str]:
     admin.stop()
     admin.close()
     yield f"{zookeeper.address}{chroot}"
+
+
+@pytest.fixture
+def cluster_settings(settings: Any, zk_connection_string: str, tmp_path: Any) -> Iterator[Any]:
+    """Settings of a cluster node on this test's ZooKeeper chroot, with a fresh shared client."""
+    from epoch_site.config import load_config
+    from topologies.storage.connection import close_shared_client
+
+    settings.EPOCH = load_config(
+        {
+            "ZK_CONNECTION_STRING": zk_connection_string,
+            "DROVE_ENDPOINT": "http://127.0.0.1:1",
+            "DROVE_APP_NAME": "epoch-test",
+            "EPOCH_DATA_DIR": str(tmp_path),
+            "EPOCH_SECRET_KEY": "test",
+        }
+    )
+    close_shared_client()
+    yield settings
+    close_shared_client()

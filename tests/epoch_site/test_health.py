@@ -1,37 +1,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from django.test import Client
 from kazoo.client import KazooClient
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from epoch_site.config import load_config
 from tests.support.zookeeper import ZooKeeperServer
-from topologies.storage.connection import close_shared_client
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def cluster_settings(
-    settings: SettingsWrapper, zk_connection_string: str, tmp_path: Path
-) -> Iterator[SettingsWrapper]:
-    settings.EPOCH = load_config(
-        {
-            "ZK_CONNECTION_STRING": zk_connection_string,
-            "DROVE_ENDPOINT": "http://127.0.0.1:1",
-            "DROVE_APP_NAME": "epoch-test",
-            "EPOCH_DATA_DIR": str(tmp_path),
-            "EPOCH_SECRET_KEY": "test",
-        }
-    )
-    close_shared_client()
-    yield settings
-    close_shared_client()
 
 
 def wait_for_status(client: Client, status: int, timeout_s: float = 20.0) -> dict:

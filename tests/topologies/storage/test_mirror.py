@@ -5,19 +5,17 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
 from kazoo.client import KazooClient
 
-from epoch_site.config import load_config
 from tests.support.zookeeper import ZooKeeperServer
 from tests.topologies.storage import samples
 from tests.topologies.storage.test_zk import load_original_data
 from topologies import models
 from topologies.domain import RunState, TopologyState
-from topologies.storage.connection import close_shared_client
 from topologies.storage.mirror import ZkMirror
 from topologies.storage.paths import Paths
 from topologies.storage.sql import topology_columns
@@ -132,27 +130,14 @@ def test_zookeeper_restart_resynchronises(
 
 
 class TestSyncStoreCommand:
-    @pytest.fixture
-    def cluster(self, settings, zk_connection_string: str, tmp_path: Path) -> Iterator[None]:  # type: ignore[no-untyped-def]
-        settings.EPOCH = load_config(
-            {
-                "ZK_CONNECTION_STRING": zk_connection_string,
-                "DROVE_ENDPOINT": "http://127.0.0.1:1",
-                "DROVE_APP_NAME": "epoch-test",
-                "EPOCH_DATA_DIR": str(tmp_path),
-                "EPOCH_SECRET_KEY": "test",
-            }
-        )
-        close_shared_client()
-        yield
-        close_shared_client()
-
     def run_command(self) -> str:
         out = io.StringIO()
         call_command("sync_store", stdout=out)
         return out.getvalue()
 
-    def test_rebuilds_the_mirror_and_reports_changes(self, cluster: None, zk: KazooClient) -> None:
+    def test_rebuilds_the_mirror_and_reports_changes(
+        self, cluster_settings: Any, zk: KazooClient
+    ) -> None:
         load_original_data(zk)
         assert self.run_command() == (
             "topologies: 2 added, 0 updated, 0 removed\nruns: 2 added, 0 updated, 0 removed\n"
