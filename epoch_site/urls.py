@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from epoch_site import health, views
 from epoch_site.api.housekeeping import LeaderView
+from topologies.ui.posts import CreateTopologyPost, UpdateTopologyPost
 
 handler404 = "epoch_site.views.not_found"
 handler500 = "epoch_site.views.server_error"
@@ -18,5 +19,7 @@ urlpatterns = [
     path("apis/housekeeping/v1/leader", LeaderView.as_view(), name="leader"),
     path("apis/v1/schema", SpectacularAPIView.as_view(), name="schema"),
     path("apis/v1/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("topologies/create", CreateTopologyPost.as_view(), name="ui-create"),
+    path("topologies/<str:topology_id>/update", UpdateTopologyPost.as_view(), name="ui-update"),
     path("", views.HomeView.as_view(), name="home"),
 ]

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
 
 import pytest
 from kazoo.client import KazooClient
+from rest_framework.test import APIClient
 
+from epoch_site.config import AuthConfig
 from topologies.storage.base import Store
 from topologies.storage.embedded import SqlStore
 from topologies.storage.paths import Paths
@@ -31,3 +35,10 @@ def store(request: pytest.FixtureRequest) -> Store:
     if request.param == "sql":
         return SqlStore()
     return request.getfixturevalue("zk_store")
+
+
+@pytest.fixture
+def api(settings: Any, db: None) -> APIClient:
+    """An API client against an embedded node with authentication off (the scenarios' default)."""
+    settings.EPOCH = replace(settings.EPOCH, auth=AuthConfig(enabled=False))
+    return APIClient()

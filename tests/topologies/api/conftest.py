@@ -1,13 +1,7 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
 from typing import Any
-
-import pytest
-from rest_framework.test import APIClient
-
-from epoch_site.config import AuthConfig
 
 FIXTURE_TOPOLOGY: dict[str, Any] = {
     "name": "TEST_TOPO-1",
@@ -37,10 +31,3 @@ def topology_body(name: str = "TEST_TOPO-1", **changes: Any) -> dict[str, Any]:
     body["name"] = name
     body.update(changes)
     return body
-
-
-@pytest.fixture
-def api(settings: Any, db: None) -> APIClient:
-    """An API client against an embedded node with authentication off (the scenarios' default)."""
-    settings.EPOCH = replace(settings.EPOCH, auth=AuthConfig(enabled=False))
-    return APIClient()
