@@ -2,8 +2,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from epoch_site import health, views
+from epoch_site import health
 from epoch_site.api.housekeeping import LeaderView
+from topologies import views as topology_views
 from topologies.ui.posts import CreateTopologyPost, UpdateTopologyPost
 
 handler404 = "epoch_site.views.not_found"
@@ -21,5 +22,8 @@ urlpatterns = [
     path("apis/v1/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("topologies/create", CreateTopologyPost.as_view(), name="ui-create"),
     path("topologies/<str:topology_id>/update", UpdateTopologyPost.as_view(), name="ui-update"),
-    path("", views.HomeView.as_view(), name="home"),
+    path(
+        "topologies/<str:topology_id>", topology_views.TopologyView.as_view(), name="topology-page"
+    ),
+    path("", topology_views.HomeView.as_view(), name="home"),
 ]

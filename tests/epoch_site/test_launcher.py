@@ -36,10 +36,10 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: fl
     while time.monotonic() < deadline:
         assert process.poll() is None, "Epoch exited during start-up"
         try:
-            if requests.get(url, timeout=1).status_code == 200:
+            if requests.get(url, timeout=5).status_code == 200:
                 return
-        except requests.ConnectionError:
-            pass
+        except requests.RequestException:
+            pass  # not serving yet
         time.sleep(0.3)
     raise AssertionError(f"{url} never answered 200")
 

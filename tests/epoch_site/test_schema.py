@@ -23,6 +23,8 @@ ENDPOINTS = {
     "/apis/v1/topologies/{topology_id}/runs/{run_id}/tasks/{task_name}/log": {"get"},
     "/apis/housekeeping/v1/leader": {"get"},
     "/apis/v1/cron/preview": {"get"},
+    "/topologies/create": {"post"},
+    "/topologies/{topology_id}/update": {"put"},
 }
 
 
