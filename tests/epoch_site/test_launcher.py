@@ -124,3 +124,18 @@ def test_bad_configuration_stops_start_up_with_one_message(
     assert result.returncode != 0
     assert f"epoch: configuration error: {message}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_pages_get_their_assets_from_the_node(
+    running_epoch: tuple[subprocess.Popen[bytes], dict[str, str]],
+) -> None:
+    _, env = running_epoch
+    base = f"http://127.0.0.1:{env['EPOCH_PORT']}"
+    for asset in (
+        "vendor/bootstrap/bootstrap.min.css",
+        "vendor/bootstrap/bootstrap.bundle.min.js",
+        "epoch/epoch.js",
+    ):
+        response = requests.get(f"{base}/static/{asset}", timeout=5)
+        assert response.status_code == 200, asset
+        assert len(response.content) > 1000
