@@ -330,3 +330,15 @@ def test_finished_runs_are_mailed(
     )
     assert message["To"] == "test@email.com"
     assert message.get_content().startswith(body_start)
+
+
+def test_killed_task_fails_the_run(harness: Harness) -> None:
+    harness.add(env={"DROVE_SIM_DURATION": "1h"})
+    harness.advance_to(START + 5 * SECOND, harness.task_running)
+    (run,) = harness.runs()
+    accepted, message = harness.engine.gateway.kill(run.tasks["test-task-1"].task_id)
+    assert (accepted, message) == (True, "Task cancel accepted")
+    harness.settle()
+    (run,) = harness.runs()
+    assert (run.state, run.message) == (RunState.FAILED, "Task failed")
+    assert run.tasks["test-task-1"].state is TaskState.CANCELLED

@@ -129,3 +129,45 @@ def test_clear_forgets_everything() -> None:
     planner.request_instant("t", 1)
     planner.clear()
     assert planner.next_due_ms() is None
+
+
+class TestQuartzCalendar:
+    """The planner with the real cron evaluator: DST changes, month ends and leap day."""
+
+    ZONE = ZoneInfo("America/New_York")
+
+    def planner(self, zone: ZoneInfo) -> Planner:
+        from scheduler.core.triggers import next_fire
+
+        return Planner(zone, next_fire)
+
+    def topology(self, cron_spec: str) -> TopologyDetails:
+        details = samples.topology()
+        return replace(details, topology=replace(details.topology, trigger=CronTrigger(cron_spec)))
+
+    def fires(self, cron_spec: str, zone: ZoneInfo, start: str, end: str) -> list[str]:
+        from datetime import datetime
+
+        planner = self.planner(zone)
+        begin = int(datetime.fromisoformat(start).replace(tzinfo=zone).timestamp() * 1000)
+        until = int(datetime.fromisoformat(end).replace(tzinfo=zone).timestamp() * 1000)
+        planner.track(self.topology(cron_spec), reference_ms=begin)
+        seen = []
+        while (due := planner.next_due_ms()) is not None and due <= until:
+            seen += [
+                datetime.fromtimestamp(f.fire_ms / 1000, zone).strftime("%Y-%m-%d %H:%M %Z")
+                for f in planner.due(due)
+            ]
+        return seen
+
+    def test_spring_forward_skips_the_missing_hour(self) -> None:
+        fires = self.fires("0 30 2 * * ?", self.ZONE, "2026-03-07T00:00", "2026-03-10T00:00")
+        assert fires == ["2026-03-07 02:30 EST", "2026-03-09 02:30 EDT"]
+
+    def test_fall_back_fires_once_at_the_second_occurrence(self) -> None:
+        fires = self.fires("0 30 1 * * ?", self.ZONE, "2026-10-31T00:00", "2026-11-02T00:00")
+        assert fires == ["2026-10-31 01:30 EDT", "2026-11-01 01:30 EST"]
+
+    def test_last_day_of_month_and_leap_day(self) -> None:
+        fires = self.fires("0 0 12 L * ?", UTC, "2028-01-01T00:00", "2028-04-01T00:00")
+        assert fires == ["2028-01-31 12:00 UTC", "2028-02-29 12:00 UTC", "2028-03-31 12:00 UTC"]
