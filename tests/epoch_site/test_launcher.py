@@ -139,3 +139,26 @@ def test_pages_get_their_assets_from_the_node(
         response = requests.get(f"{base}/static/{asset}", timeout=5)
         assert response.status_code == 200, asset
         assert len(response.content) > 1000
+
+
+def test_debug_prints_the_environment_at_start(tmp_path: Path) -> None:
+    env = epoch_env(tmp_path, DEBUG="1", MARKER_FOR_TEST="visible")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "epoch_site.launcher"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines = []
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line.strip())
+            if line.startswith("epoch: mode="):
+                break
+        assert "env MARKER_FOR_TEST=visible" in lines
+        assert lines[-1].startswith("epoch: mode=embedded")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=40)
