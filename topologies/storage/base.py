@@ -28,11 +28,11 @@ class StoreError(Exception):
 
 
 class AlreadyExists(StoreError):
-    pass
+    """The id is taken: a topology is created once."""
 
 
 class NotFound(StoreError):
-    pass
+    """No such topology or run (or a stored DELETED topology, for changes)."""
 
 
 class NotLeader(StoreError):

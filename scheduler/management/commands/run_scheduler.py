@@ -57,6 +57,13 @@ def engine_options(config: EpochConfig) -> EngineOptions:
     )
 
 
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:
+        return False  # not serving yet
+
+
 class Command(BaseCommand):
     help = "Run this node's scheduler: mirror, leader election and (when leading) scheduling."
 
@@ -104,11 +111,8 @@ class Command(BaseCommand):
         url = f"http://127.0.0.1:{config.server.app_port}/ping"
         deadline = time.monotonic() + WEB_WAIT_S
         while time.monotonic() < deadline and not self.stopping.is_set():
-            try:
-                if requests.get(url, timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
+            if _answers(url):
+                return
             self.stopping.wait(0.5)
         log.warning("Web server at %s did not answer; joining the election anyway", url)
 
