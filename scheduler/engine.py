@@ -53,6 +53,7 @@ from topologies.storage.sql import details_from_row
 log = logging.getLogger(__name__)
 
 RunKey = tuple[str, str]
+MAX_REMEMBERED_ENDED = 100_000
 UNREACHABLE = Observation(None, error_message="")
 
 
@@ -90,6 +91,7 @@ class Engine:
         self.followed: dict[RunKey, FollowedRun] = {}
         self._known: dict[str, tuple[str, int]] = {}  # topology id -> (state, updated)
         self._busy: set[RunKey] = set()
+        self._ended: dict[RunKey, None] = {}  # insertion-ordered set of recently ended runs
         self._polling = False
         self._lock = threading.Condition()
         self._leading = False
@@ -157,6 +159,7 @@ class Engine:
             for followed in self.followed.values():
                 followed.gone = True
             self.followed.clear()
+            self._ended.clear()
         self._known.clear()
         self._due.clear()
 
@@ -233,10 +236,12 @@ class Engine:
     # --- fires ---------------------------------------------------------------------------------
 
     def _fire(self, fires: Iterable[Fire], now: int) -> bool:
+        fires = list(fires)
         starts: list[tuple[RunInfo, TopologyDetails]] = []
         live = self._topologies_with_live_scheduled_run()
+        known = self._details_of({fire.topology_id for fire in fires})
         for fire in fires:
-            details = self._details(fire.topology_id)
+            details = known.get(fire.topology_id)
             if details is None:
                 self.planner.forget(fire.topology_id)
                 continue
@@ -277,9 +282,10 @@ class Engine:
             runs = [f.run for f in self.followed.values()]
         return {run.topology_id for run in runs if run.run_type is RunType.SCHEDULED}
 
-    def _details(self, topology_id: str) -> TopologyDetails | None:
-        row = models.Topology.objects.filter(id=topology_id).first()
-        return details_from_row(row) if row else None
+    def _details_of(self, topology_ids: set[str]) -> dict[str, TopologyDetails]:
+        """The current definitions of these topologies, in one query (a busy second has many)."""
+        rows = models.Topology.objects.filter(id__in=topology_ids) if topology_ids else []
+        return {row.id: details_from_row(row) for row in rows}
 
     # --- following runs ------------------------------------------------------------------------
 
@@ -289,16 +295,27 @@ class Engine:
             "topology_id", "run_id"
         )
         with self._lock:
-            new = [key for key in running if key not in self.followed]
+            new = [key for key in running if key not in self.followed and key not in self._ended]
+        known = self._details_of({topology_id for topology_id, _ in new})
         adopted = False
         for topology_id, run_id in new:
-            details, run = self._details(topology_id), self.store.get_run(topology_id, run_id)
-            if details is None or run is None or details.state is TopologyState.DELETED:
+            details = known.get(topology_id)
+            if details is None or details.state is TopologyState.DELETED:
                 continue
-            if run.state is RunState.RUNNING:
+            run = self.store.get_run(topology_id, run_id)
+            if run is not None and run.state is RunState.RUNNING:
                 self._follow(run, details)
                 adopted = True
+            else:
+                self._remember_ended((topology_id, run_id))
         return adopted
+
+    def _remember_ended(self, key: RunKey) -> None:
+        """Runs that ended here may show RUNNING in the mirror a little longer: do not re-read them."""
+        with self._lock:
+            self._ended[key] = None
+            while len(self._ended) > MAX_REMEMBERED_ENDED:
+                self._ended.pop(next(iter(self._ended)))
 
     def _follow(self, run: RunInfo, details: TopologyDetails) -> None:
         followed = FollowedRun(run, details)
@@ -322,6 +339,7 @@ class Engine:
                 with self._lock:
                     if self.followed.get(followed.key) is followed:
                         del self.followed[followed.key]
+                self._remember_ended(followed.key)
         finally:
             close_old_connections()
             with self._lock:
