@@ -104,7 +104,8 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATICFILES_DIRS = [BASE_DIR / "epoch_site" / "static"]  # the site's own assets (Bootstrap, scripts)
+# The site's own assets (Bootstrap, scripts) live outside any app.
+STATICFILES_DIRS = [BASE_DIR / "epoch_site" / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise expects it; collectstatic fills it in the image
 STORAGES = {
