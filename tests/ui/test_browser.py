@@ -204,3 +204,25 @@ def test_markup_in_stored_strings_renders_as_text(browser: Browser, epoch: str) 
     assert page.evaluate("window.pwned") is None
     expect(page.get_by_test_id("topology-table")).to_contain_text("ui-escape")
     snapshot(page, "home-escaped")
+
+
+def test_edit_keeps_what_the_form_does_not_show(browser: Browser, epoch: str) -> None:
+    page = logged_in(browser, epoch, "admin")
+    create(page, epoch, "ui-edit", env={"KEEP": "me"})
+    page.click('[data-bs-target="#edit-panel"]')
+    expect(page.locator("#edit-panel")).to_be_visible()
+    form = page.locator("#edit-panel")
+    expect(form.locator("[data-key=value]").first).to_have_value("me")
+    form.locator("#f-docker").fill("docker.io/library/busybox:1")
+    form.locator("#f-cpus").fill("2")
+    snapshot(page, "topology-edit")
+    form.locator("[data-testid=submit]").click()
+    page.wait_for_url(f"{epoch}/topologies/ui-edit")
+    stored = requests.get(
+        f"{epoch}/apis/v1/topologies/ui-edit", auth=("guest", "guest"), timeout=5
+    ).json()["data"]
+    task = stored["topology"]["task"]
+    assert task["executable"]["url"] == "docker.io/library/busybox:1"
+    assert task["resources"][0] == {"type": "CPU", "count": 2}
+    assert task["env"] == {"KEEP": "me"}
+    assert stored["updated"] > stored["created"]
