@@ -20,7 +20,13 @@ from scheduler.core.runs import (
     internal_error_message,
     next_step,
 )
-from scheduler.core.tasks import Limits, Observation, TaskWatch, next_record
+from scheduler.core.tasks import (
+    Limits,
+    Observation,
+    TaskWatch,
+    create_never_acknowledged,
+    next_record,
+)
 from scheduler.events import EpochEvent, EventBus, EventType, Tag, run_event
 from scheduler.gateway import TaskGateway
 from topologies.domain import (
@@ -76,7 +82,7 @@ class RunFollower:
         """Apply ``seen`` for task ``name`` (if given), then go as far as possible; True when done."""
         try:
             if name is not None and seen is not None:
-                self._observe(followed, name, seen, started=False)
+                self._apply(followed, name, seen)
             return self._walk(followed)
         except NotFound:
             followed.gone = True  # the topology was deleted: stop without writing
@@ -94,6 +100,13 @@ class RunFollower:
             )
             return True
         return followed.gone
+
+    def _apply(self, followed: FollowedRun, name: str, seen: Observation) -> None:
+        if create_never_acknowledged(followed.run.tasks[name], seen):
+            log.info("Drove never received task %s: sending its CREATE again", name)
+            self._start(followed, StartTask(name))
+        else:
+            self._observe(followed, name, seen, started=False)
 
     def _walk(self, followed: FollowedRun) -> bool:
         if followed.dirty:

@@ -61,3 +61,18 @@ def next_record(
     return TaskRecord(
         record.task_id, TaskState.UNKNOWN, record.upstream_id, seen.error_message or NOT_ASCERTAINED
     )
+
+
+NO_RESPONSE = "No response from drove"
+CREATE_CALL_FAILED = "Error making http call to /apis/v1/tasks/operations:"
+
+
+def create_never_acknowledged(record: TaskRecord, seen: Observation) -> bool:
+    """Drove never answered the task's CREATE and does not know it now: send the CREATE again.
+
+    Safe because a duplicate CREATE is rejected with "already exists" and re-attached; without it
+    a CREATE lost in a long Drove outage would only fail after the missing-task timeout.
+    """
+    message = record.error_message or ""
+    unanswered = message == NO_RESPONSE or message.startswith(CREATE_CALL_FAILED)
+    return seen.not_found and record.state is TaskState.UNKNOWN and unanswered

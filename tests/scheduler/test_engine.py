@@ -342,3 +342,21 @@ def test_killed_task_fails_the_run(harness: Harness) -> None:
     (run,) = harness.runs()
     assert (run.state, run.message) == (RunState.FAILED, "Task failed")
     assert run.tasks["test-task-1"].state is TaskState.CANCELLED
+
+
+def test_a_create_lost_in_a_drove_outage_is_sent_again(harness: Harness) -> None:
+    harness.add()
+    harness.simulator.refuse(0)  # longer than the client's whole retry budget
+    harness.clock.set(START + 5 * SECOND)
+    harness.engine.step()
+    harness.engine.wait_idle()
+    (run,) = harness.runs()
+    assert (run.tasks["test-task-1"].state, run.tasks["test-task-1"].error_message) == (
+        TaskState.UNKNOWN,
+        "No response from drove",
+    )
+    harness.simulator.restore()
+    harness.settle()
+    (run,) = harness.runs()
+    assert run.state is RunState.SUCCESSFUL
+    assert len(harness.simulator.store.tasks()) == 1

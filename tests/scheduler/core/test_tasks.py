@@ -1,6 +1,13 @@
 from __future__ import annotations
 
-from scheduler.core.tasks import NOT_ASCERTAINED, Limits, Observation, TaskWatch, next_record
+from scheduler.core.tasks import (
+    NOT_ASCERTAINED,
+    Limits,
+    Observation,
+    TaskWatch,
+    create_never_acknowledged,
+    next_record,
+)
 from topologies.domain import TaskRecord, TaskState
 
 LIMITS = Limits(retry_count=3, missing_task_timeout_ms=600_000)
@@ -63,3 +70,19 @@ def test_upstream_id_defaults_to_the_task_id() -> None:
     pending = TaskRecord("t-1", TaskState.PENDING)
     after = next_record(pending, Observation(TaskState.STARTING), TaskWatch(), 0, LIMITS)
     assert after.upstream_id == "t-1"
+
+
+def test_an_unanswered_create_is_sent_again_once_drove_says_it_never_saw_it() -> None:
+    lost = TaskRecord("t-1", TaskState.UNKNOWN, "t-1", "No response from drove")
+    broken = TaskRecord(
+        "t-1",
+        TaskState.UNKNOWN,
+        "t-1",
+        "Error making http call to /apis/v1/tasks/operations: reset",
+    )
+    unknown_to_drove = Observation(None, not_found=True)
+    assert create_never_acknowledged(lost, unknown_to_drove)
+    assert create_never_acknowledged(broken, unknown_to_drove)
+    assert not create_never_acknowledged(lost, Observation(None))  # Drove still silent: wait
+    started = TaskRecord("t-1", TaskState.UNKNOWN, "t-1", NOT_ASCERTAINED)
+    assert not create_never_acknowledged(started, unknown_to_drove)  # it was acknowledged once
