@@ -216,8 +216,11 @@ def test_edit_keeps_what_the_form_does_not_show(browser: Browser, epoch: str) ->
     form.locator("#f-docker").fill("docker.io/library/busybox:1")
     form.locator("#f-cpus").fill("2")
     snapshot(page, "topology-edit")
-    form.locator("[data-testid=submit]").click()
-    page.wait_for_url(f"{epoch}/topologies/ui-edit")
+    # The page posts the edit, then navigates to the same URL: wait for the answer itself.
+    with page.expect_response(lambda answer: answer.url.endswith("/ui-edit/update")) as answer:
+        form.locator("[data-testid=submit]").click()
+    assert answer.value.ok
+    page.wait_for_load_state()
     stored = requests.get(
         f"{epoch}/apis/v1/topologies/ui-edit", auth=("guest", "guest"), timeout=5
     ).json()["data"]
