@@ -90,7 +90,7 @@ def cluster(
 
 
 def eventually(
-    condition: Callable[[], bool], step: Callable[[], None], timeout_s: float = 15.0
+    condition: Callable[[], bool], step: Callable[[], None], timeout_s: float = 30.0
 ) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
