@@ -145,7 +145,7 @@ def topology_id(index: int) -> str:
     return f"BENCH-{index:05d}"
 
 
-def create_topologies(client: KazooClient, paths: Paths, count: int) -> float:
+def create_topologies(client: KazooClient, paths: Paths, count: int, spread: bool) -> float:
     """N ACTIVE every-minute topologies with 1 s tasks, one ``create_topology`` each; seconds."""
     from tests.topologies.api.conftest import topology_body
     from topologies.codec import topology_from_json
@@ -155,7 +155,8 @@ def create_topologies(client: KazooClient, paths: Paths, count: int) -> float:
     store = ZkStore(client, paths)
     start = time.monotonic()
     for index in range(count):
-        body = topology_body(topology_id(index), trigger={"type": "CRON", "timeSpec": CRON})
+        cron = f"{index % 60} * * ? * *" if spread else CRON  # spread: the fires fill each minute
+        body = topology_body(topology_id(index), trigger={"type": "CRON", "timeSpec": cron})
         body["task"].update(taskName=TASK_NAME, env={"DROVE_SIM_DURATION": "1s"})
         now = int(time.time() * 1000)
         details = TopologyDetails(
@@ -286,10 +287,14 @@ def snapshot(processes: dict[str, psutil.Process], counter: RequestCounter, zk: 
     return Snapshot(wall_ms, now, cpu, counter.writes(), counter.reads(), server_zxid(zk))
 
 
-def window_fires(start_ms: int, warm_up_s: float, minutes: int) -> list[int]:
-    """The first ``minutes`` minute boundaries at least ``warm_up_s`` after ``start_ms``."""
+def window_fires(start_ms: int, warm_up_s: float, minutes: int, spread: bool) -> list[int]:
+    """Fire instants of ``minutes`` whole minutes starting at least ``warm_up_s`` after ``start_ms``.
+
+    Every topology fires at second 0 of each minute, or (``spread``) at its own second.
+    """
     first = -(-(start_ms + int(warm_up_s * 1000)) // MINUTE_MS) * MINUTE_MS
-    return [first + k * MINUTE_MS for k in range(minutes)]
+    seconds = range(60) if spread else range(1)
+    return [first + k * MINUTE_MS + s * 1000 for k in range(minutes) for s in seconds]
 
 
 def run_id(fire_ms: int) -> str:
@@ -325,7 +330,7 @@ def measure(
     counter: RequestCounter, processes: dict[str, psutil.Process], zk: str, args: Any
 ) -> Window:
     """Sleep through the window, sampling RSS; snapshot counters at both ends."""
-    fires = window_fires(int(time.time() * 1000), args.warm_up, args.minutes)
+    fires = window_fires(int(time.time() * 1000), args.warm_up, args.minutes, args.spread)
     peak = [0.0]
 
     def sample() -> None:
@@ -409,29 +414,35 @@ def cpu_figures(window: Window) -> dict[str, float]:
 def figures(args: Any, window: Window, logged: list[dict[str, Any]]) -> dict[str, Any]:
     states = window.states
     runs = sum(states.values())
-    expected = args.topologies * len(window.fires)
+    expected = args.topologies * args.minutes
     creates = [e for e in logged if e["method"] == "POST" and e["path"].endswith("/operations")]
     creates = [e for e in creates if isinstance(e["body"], dict) and e["body"]["type"] == "CREATE"]
     zk_writes = window.after.zk_writes - window.before.zk_writes
     cpu = cpu_figures(window)
+    # Per-run costs divide by the runs started inside the counting window, which can be more than
+    # the window's own fires (spread fires keep coming before and after them).
+    started = sum(1 for e in creates if window.before.wall_ms <= e["time"] <= window.after.wall_ms)
+    per_run = started or runs
     return {
         "topologies": args.topologies,
-        "minutes": len(window.fires),
+        "minutes": args.minutes,
+        "spread": args.spread,
         "fires_per_s": round(args.topologies / 60, 1),
         "runs": runs,
         "expected_fires": expected,
         "missed_fires": expected - runs,
         **lag_figures(creates, set(window.fires)),
-        "runs_completed_per_s": round(states.get("SUCCESSFUL", 0) / (60 * len(window.fires)), 2),
+        "runs_completed_per_s": round(states.get("SUCCESSFUL", 0) / (60 * args.minutes), 2),
         "run_states": dict(states),
-        "zk_writes_per_run": round(zk_writes / runs, 3) if runs else None,
-        "zk_reads_per_run": round((window.after.zk_reads - window.before.zk_reads) / runs, 3)
-        if runs
+        "runs_started_in_window": started,
+        "zk_writes_per_run": round(zk_writes / per_run, 3) if per_run else None,
+        "zk_reads_per_run": round((window.after.zk_reads - window.before.zk_reads) / per_run, 3)
+        if per_run
         else None,
-        "zk_zxids_per_run": round((window.after.zxid - window.before.zxid) / runs, 3)
-        if runs
+        "zk_zxids_per_run": round((window.after.zxid - window.before.zxid) / per_run, 3)
+        if per_run
         else None,
-        **drove_figures(logged, window, runs),
+        **drove_figures(logged, window, per_run),
         "cpu_percent": cpu["scheduler_cpu_percent"],
         **cpu,
         "rss_mb": round(window.peak_rss_mb, 1),
@@ -531,6 +542,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warm-up", type=float, default=15.0, help="seconds before the window")
     parser.add_argument("--settle", type=float, default=20.0, help="seconds after the last fire")
     parser.add_argument("--profile", action="store_true", help="sample stacks in the window")
+    parser.add_argument(
+        "--spread", action="store_true", help="topology i fires at second i %% 60, not all at 0"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--json", action="store_true", help="end with one line of JSON")
     parser.add_argument("--sim-cpus", type=int, help="simulated cores (default: N + 64)")
@@ -550,7 +564,7 @@ def run_bench(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, Any], 
         paths = Paths("epoch")
         client.ensure_path(paths.root)
         print(f"ZooKeeper on {server.address}, Drove at {simulator.url}", flush=True)
-        setup = {"create_s": create_topologies(client, paths, args.topologies)}
+        setup = {"create_s": create_topologies(client, paths, args.topologies, args.spread)}
         print(f"  {args.topologies} topologies in {setup['create_s']:.1f} s", flush=True)
         window, logged = drive(args, server, simulator, client, paths)
     finally:
