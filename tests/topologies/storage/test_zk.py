@@ -122,26 +122,30 @@ class TestExactlyOnce:
 
 
 class TestFencing:
-    def test_leader_writes_succeed_while_its_election_node_exists(self, zk: KazooClient) -> None:
-        fence = zk.create(
-            "/epoch/leader-selection/_c_x-lock-",
-            b"me",
-            ephemeral=True,
-            sequence=True,
-            makepath=True,
+    @pytest.fixture
+    def election_node(self, zk: KazooClient) -> str:
+        """This node's (ephemeral, sequential) child in the leader election."""
+        return str(
+            zk.create(
+                "/epoch/leader-selection/_c_x-lock-",
+                b"me",
+                ephemeral=True,
+                sequence=True,
+                makepath=True,
+            )
         )
-        store = ZkStore(zk, Paths(), fence=lambda: fence)
+
+    def test_leader_writes_succeed_while_its_election_node_exists(
+        self, zk: KazooClient, election_node: str
+    ) -> None:
+        store = ZkStore(zk, Paths(), fence=lambda: election_node)
         store.create_topology(samples.topology())
         assert store.create_run(samples.run()) is True
 
-    def test_writes_after_losing_leadership_are_refused(self, zk: KazooClient) -> None:
-        fence = zk.create(
-            "/epoch/leader-selection/_c_x-lock-",
-            b"me",
-            ephemeral=True,
-            sequence=True,
-            makepath=True,
-        )
+    def test_writes_after_losing_leadership_are_refused(
+        self, zk: KazooClient, election_node: str
+    ) -> None:
+        fence = election_node
         store = ZkStore(zk, Paths(), fence=lambda: fence)
         store.create_topology(samples.topology())
         store.create_run(samples.run(run_id="R1"))
