@@ -31,13 +31,11 @@ import copy
 import itertools
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
@@ -48,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 import psutil
 import requests
 
+from bench.common import in_scratch_dir, run_args
 from bench.store_bench import (
     PATHS,
     BenchZooKeeper,
@@ -520,12 +519,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="epoch-api-bench-"))
-    try:
-        figures = run_bench(args, workdir)
-    finally:
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
+    figures = in_scratch_dir("epoch-api-bench-", args.keep, run_args(run_bench, args))
     print_report(figures)
     if args.json:
         print(json.dumps(figures, separators=(",", ":")))

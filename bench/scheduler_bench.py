@@ -38,10 +38,8 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -55,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 import psutil
 import requests
 
+from bench.common import in_scratch_dir, run_args
 from bench.store_bench import (
     BenchZooKeeper,
     RequestCounter,
@@ -609,12 +608,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     if args.serve_simulator is not None:
         sys.exit(serve_simulator(args.serve_simulator, args.sim_cpus or 12))
-    workdir = Path(tempfile.mkdtemp(prefix="epoch-scheduler-bench-"))
-    try:
-        result, setup = run_bench(args, workdir)
-    finally:
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
+    result, setup = in_scratch_dir("epoch-scheduler-bench-", args.keep, run_args(run_bench, args))
     print_report(result, setup)
     if args.json:
         print(json.dumps(result, separators=(",", ":")))

@@ -39,10 +39,8 @@ import json
 import os
 import resource
 import secrets
-import shutil
 import socket
 import subprocess
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -56,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 import psutil
 from kazoo.client import KazooClient
 
+from bench.common import in_scratch_dir, run_args
 from tests.support.zookeeper import LOGGING_JAR, MAIN_CLASS, ZOOKEEPER_JAR, ZooKeeperServer
 from tests.topologies.storage import samples
 from topologies.codec import run_to_json
@@ -556,12 +555,7 @@ def run_bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="epoch-store-bench-"))
-    try:
-        figures = run_bench(args, workdir)
-    finally:
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
+    figures = in_scratch_dir("epoch-store-bench-", args.keep, run_args(run_bench, args))
     print_report(figures)
     if args.json:
         print(json.dumps(figures, separators=(",", ":")))
