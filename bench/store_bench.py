@@ -354,7 +354,9 @@ def count_lifecycle_writes(address: str, args: argparse.Namespace) -> Lifecycle:
     try:
         counter, store = RequestCounter(client), zk_store(client)
         round_ = args.runs_per_topology  # a round no topology has run yet
-        pairs = spread(args.lifecycle_sample, args.topologies, round_, 1)
+        # One sample run per topology: two in one round would share a fire, hence a run id.
+        sample = min(args.lifecycle_sample, args.topologies)
+        pairs = spread(sample, args.topologies, round_, 1)
         runs = [new_run(index, fired) for index, fired in pairs]
         zxid_before = server_zxid(address)
         for run in runs:
