@@ -229,8 +229,8 @@ def start_node(client: KazooClient, paths: Paths, drove_url: str) -> Node:
     from scheduler.events import EventBus
     from scheduler.management.commands.run_scheduler import engine_options
     from scheduler.notifications import MailNotifier
+    from topologies.storage.factory import scheduler_store
     from topologies.storage.mirror import ZkMirror
-    from topologies.storage.zk import ZkStore
 
     mirror = ZkMirror(client, paths)
     mirror.start()
@@ -239,7 +239,7 @@ def start_node(client: KazooClient, paths: Paths, drove_url: str) -> Node:
     election = LeaderElection(client, paths, "http://bench-node:8080")
     election.start()
     wait_for(lambda: election.is_leader, "leadership", 30)
-    store = ZkStore(client, paths, fence=election.fence_path)
+    store = scheduler_store(client, paths, election.fence_path)
     bus = EventBus()
     notifier = MailNotifier(settings.EPOCH.notify, store.get_run, store.get_topology)
     bus.subscribe(notifier)

@@ -55,10 +55,13 @@ import psutil
 from kazoo.client import KazooClient
 
 from bench.common import in_scratch_dir, run_args
+from epoch_site.config import ZooKeeperConfig
+from epoch_site.durations import Duration
 from tests.support.zookeeper import LOGGING_JAR, MAIN_CLASS, ZOOKEEPER_JAR, ZooKeeperServer
 from tests.topologies.storage import samples
 from topologies.codec import run_to_json
 from topologies.domain import RunInfo, RunState, TaskState
+from topologies.storage import connection
 from topologies.storage.paths import Paths
 
 if TYPE_CHECKING:
@@ -109,8 +112,9 @@ def setup_django(workdir: Path) -> None:
 
 
 def new_client(address: str) -> KazooClient:
-    retry = {"max_tries": 5, "delay": 0.1, "backoff": 2, "max_delay": 2.0}
-    client = KazooClient(hosts=address, timeout=30, command_retry=retry)
+    """A started client built as Epoch builds its own (handler and retry policy)."""
+    config = ZooKeeperConfig(connection_string=address, session_timeout=Duration(30, "seconds"))
+    client = connection.new_client(config)
     client.start(timeout=30)
     return client
 

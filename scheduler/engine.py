@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.db import close_old_connections
+from django.db.models import Count, Q, Sum
 
 from scheduler.core.catchup import MISSED_MESSAGE, LastScheduledRun, plan_catch_up
 from scheduler.core.clock import Clock
@@ -54,6 +55,7 @@ log = logging.getLogger(__name__)
 
 RunKey = tuple[str, str]
 MAX_REMEMBERED_ENDED = 100_000
+FULL_RESCAN_MS = 300_000
 UNREACHABLE = Observation(None, error_message="")
 
 
@@ -88,6 +90,8 @@ class Engine:
         self.planner = Planner(options.zone, next_fire)
         self.follower = RunFollower(store, gateway, clock, bus, options.limits)
         self.pool = ThreadPoolExecutor(options.workers, thread_name_prefix="epoch-run")
+        # Polls get a thread of their own: queued behind a burst of starts they would come late.
+        self.poller = ThreadPoolExecutor(1, thread_name_prefix="epoch-poll")
         self.followed: dict[RunKey, FollowedRun] = {}
         self._known: dict[str, tuple[str, int]] = {}  # topology id -> (state, updated)
         self._busy: set[RunKey] = set()
@@ -96,6 +100,7 @@ class Engine:
         self._lock = threading.Condition()
         self._leading = False
         self._due: dict[str, int] = {}  # periodic chores -> next time
+        self._fingerprint: tuple[object, ...] | None = None
 
     # --- the loop's one step -------------------------------------------------------------------
 
@@ -162,15 +167,26 @@ class Engine:
             self._ended.clear()
         self._known.clear()
         self._due.clear()
+        self._fingerprint = None
 
     def close(self) -> None:
         self.stand_down()
+        self.poller.shutdown(wait=True, cancel_futures=True)
         self.pool.shutdown(wait=True, cancel_futures=True)
 
     # --- topologies ----------------------------------------------------------------------------
 
     def _refresh_topologies(self, now: int) -> bool:
-        """Pick up creates, updates, pauses and deletes from this node's store mirror."""
+        """Pick up creates, updates, pauses and deletes from this node's store mirror.
+
+        One aggregate query tells whether anything changed; only then are all rows compared
+        (and every few minutes regardless, so nothing rests on the aggregate alone).
+        """
+        fingerprint = _topologies_fingerprint()
+        rescan = self._chore_due("rescan", now, FULL_RESCAN_MS)
+        if fingerprint == self._fingerprint and not rescan:
+            return False
+        self._fingerprint = fingerprint
         rows = {tid: (state, updated) for tid, state, updated in _topology_signatures()}
         changed = [tid for tid, signature in rows.items() if self._known.get(tid) != signature]
         removed = [tid for tid in self._known if tid not in rows]
@@ -238,6 +254,7 @@ class Engine:
     def _fire(self, fires: Iterable[Fire], now: int) -> bool:
         fires = list(fires)
         starts: list[tuple[RunInfo, TopologyDetails]] = []
+        skips: list[RunInfo] = []
         live = self._topologies_with_live_scheduled_run()
         known = self._details_of({fire.topology_id for fire in fires})
         for fire in fires:
@@ -247,17 +264,21 @@ class Engine:
                 continue
             decision = decide_fire(DEFAULT_POLICY, details.state, details.id in live)
             if isinstance(decision, Skip):
-                self._record_skipped(details, fire.fire_ms, now, decision.message)
+                skips.append(self._skipped_run(details, fire.fire_ms, now, decision.message))
                 continue
             run_id = scheduled_run_id(fire.fire_ms, self.options.zone)
             starts.append((new_run(details, run_id, RunType.SCHEDULED, now), details))
-        if not starts:
+        if not starts and not skips:
             return False
-        created = self._create_runs([run for run, _ in starts])
-        for (run, details), was_created in zip(starts, created, strict=True):
+        # Starts and skips of one instant are written together, in one pipelined round.
+        created = self._create_runs([run for run, _ in starts] + skips)
+        for (run, details), was_created in zip(starts, created, strict=False):
             if was_created:
                 self.bus.publish(run_event(run))
                 self._follow(run, details)
+        for run, was_created in zip(skips, created[len(starts) :], strict=True):
+            if was_created:
+                self.bus.publish(run_event(run))
         return True
 
     def _create_runs(self, runs: list[RunInfo]) -> list[bool]:
@@ -270,12 +291,16 @@ class Engine:
     def _record_skipped(
         self, details: TopologyDetails, fire_ms: int, now: int, message: str
     ) -> None:
-        run_id = scheduled_run_id(fire_ms, self.options.zone)
-        run = new_run(details, run_id, RunType.SCHEDULED, now).finished(
-            RunState.SKIPPED, message, now
-        )
+        run = self._skipped_run(details, fire_ms, now, message)
         if self._create_runs([run]) == [True]:
             self.bus.publish(run_event(run))
+
+    def _skipped_run(
+        self, details: TopologyDetails, fire_ms: int, now: int, message: str
+    ) -> RunInfo:
+        run_id = scheduled_run_id(fire_ms, self.options.zone)
+        run = new_run(details, run_id, RunType.SCHEDULED, now)
+        return run.finished(RunState.SKIPPED, message, now)
 
     def _topologies_with_live_scheduled_run(self) -> set[str]:
         with self._lock:
@@ -353,7 +378,7 @@ class Engine:
             if self._polling or not self.followed:
                 return False
             self._polling = True
-        self.pool.submit(self._poll)
+        self.poller.submit(self._poll)
         return True
 
     def _poll(self) -> None:
@@ -395,6 +420,21 @@ class Engine:
         """Wait until no job is in flight (tests and shutdown)."""
         with self._lock:
             return self._lock.wait_for(lambda: not self._busy and not self._polling, timeout_s)
+
+
+def _topologies_fingerprint() -> tuple[object, ...]:
+    """Changes with every create, delete, edit, pause and resume of any topology.
+
+    Each write raises a row's ``version`` (a counter, or the ZooKeeper zxid in the mirror) and
+    its ``updated``; a delete lowers the count; a state flip moves the ACTIVE count.
+    """
+    totals = models.Topology.objects.aggregate(
+        rows=Count("id"),
+        active=Count("id", filter=Q(state=TopologyState.ACTIVE)),
+        versions=Sum("version"),
+        updated=Sum("updated"),
+    )
+    return tuple(totals.values())
 
 
 def _topology_signatures() -> list[tuple[str, str, int]]:

@@ -44,6 +44,8 @@ class EpochEvent:
     time: int  # epoch ms
     metadata: Mapping[str, Any]
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    # The run as its publisher holds it, so that consumers in this process need not read it back.
+    run: RunInfo | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -111,4 +113,4 @@ def run_event(run: RunInfo) -> EpochEvent:
         Tag.TOPOLOGY_RUN_TYPE: run.run_type.value,
         Tag.NEW_STATE: run.state.value,
     }
-    return EpochEvent(EventType.TOPOLOGY_RUN_STATE_CHANGED, run.updated, metadata)
+    return EpochEvent(EventType.TOPOLOGY_RUN_STATE_CHANGED, run.updated, metadata, run=run)

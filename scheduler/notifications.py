@@ -40,6 +40,9 @@ SMTP_TIMEOUT_S = 10.0
 MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
+SUCCEEDED = (RunState.SUCCESSFUL, RunState.COMPLETED)
+
+
 @dataclass(frozen=True)
 class Mail:
     recipients: tuple[str, ...]
@@ -51,11 +54,9 @@ def compose_mail(
     run: RunInfo, topology: TopologyDetails | None, config: NotifyConfig
 ) -> Mail | None:
     """The mail for a run that reached ``run.state``, or None when none is due."""
-    if config.type != "MAIL" or run.state in (RunState.RUNNING, RunState.SKIPPED):
+    if not mail_due(run.state, config):
         return None
-    succeeded = run.state in (RunState.SUCCESSFUL, RunState.COMPLETED)
-    if succeeded and config.disable_for_successful_runs:
-        return None
+    succeeded = run.state in SUCCEEDED
     recipients = _recipients(topology, config)
     if not recipients:
         return None
@@ -65,6 +66,13 @@ def compose_mail(
         body = f"Tasks completed: [{task_ids}] in {run.updated - run.created} ms"
         return Mail(recipients, f"Topology run {name} completed successfully", body)
     return Mail(recipients, f"Topology run {name} failed", _failure_body(run))
+
+
+def mail_due(state: RunState, config: NotifyConfig) -> bool:
+    """Whether a run reaching ``state`` is mailed at all (before anything is read)."""
+    if config.type != "MAIL" or state in (RunState.RUNNING, RunState.SKIPPED):
+        return False
+    return not (state in SUCCEEDED and config.disable_for_successful_runs)
 
 
 def _recipients(topology: TopologyDetails | None, config: NotifyConfig) -> tuple[str, ...]:
@@ -140,11 +148,13 @@ class MailNotifier:
         self._thread.start()
 
     def __call__(self, event: EpochEvent) -> None:
-        if event.type is not EventType.TOPOLOGY_RUN_STATE_CHANGED or self.config.type != "MAIL":
+        if event.type is not EventType.TOPOLOGY_RUN_STATE_CHANGED:
+            return
+        if not mail_due(RunState(event.metadata[Tag.NEW_STATE]), self.config):
             return
         topology_id = str(event.metadata[Tag.TOPOLOGY_ID])
         run_id = str(event.metadata[Tag.TOPOLOGY_RUN_ID])
-        run = self.load_run(topology_id, run_id)
+        run = event.run or self.load_run(topology_id, run_id)
         if run is None:
             log.warning("No mail for %s/%s: the run record is gone", topology_id, run_id)
             return

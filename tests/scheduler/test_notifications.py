@@ -117,6 +117,10 @@ class TestCompose:
         assert compose_mail(run_in(RunState.SUCCESSFUL), topology(), NotifyConfig()) is None
 
 
+def topology_of(topology_id: str) -> TopologyDetails:
+    return topology(MailNotification(("a@x.com",)))
+
+
 class TestDelivery:
     def test_mail_arrives_at_a_real_smtp_server(self) -> None:
         run = run_in(RunState.SUCCESSFUL)
@@ -139,11 +143,30 @@ class TestDelivery:
         assert inbox.envelopes == [("epoch@example.com", ["a@x.com", "b@x.com"])]
 
     def test_no_mail_when_the_run_record_is_gone(self) -> None:
+        failed = run_in(RunState.FAILED, TaskState.FAILED)
         with smtp_server() as (inbox, port):
-            notifier = MailNotifier(replace(MAIL, port=port), lambda t, r: None, lambda t: None)
-            notifier(run_event(run_in(RunState.FAILED, TaskState.FAILED)))
+            notifier = MailNotifier(replace(MAIL, port=port), lambda t, r: None, topology_of)
+            notifier(replace(run_event(failed), run=None))  # an event that does not carry it
             notifier.close()
             assert inbox.messages == []
+
+    def test_reads_only_what_a_due_mail_needs(self) -> None:
+        loads: list[str] = []
+
+        def load_run(topology_id: str, run_id: str) -> None:
+            loads.append(f"run {run_id}")
+
+        def load_topology(topology_id: str) -> TopologyDetails:
+            loads.append("topology")
+            return topology_of(topology_id)
+
+        with smtp_server() as (inbox, port):
+            notifier = MailNotifier(replace(MAIL, port=port), load_run, load_topology)
+            for state in (RunState.RUNNING, RunState.SKIPPED, RunState.SUCCESSFUL):
+                notifier(run_event(run_in(state)))
+            inbox.wait_for(1)
+            notifier.close()
+        assert loads == ["topology"]  # the event carried its run; only the finished run mailed
 
     def test_unreachable_smtp_server_delays_nothing_and_is_retried(self) -> None:
         run = run_in(RunState.FAILED, TaskState.FAILED)

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 RESYNC = "<resync>"
 BATCH = 500
+GATHER_S = 0.2
 READ_TIMEOUT_S = 30.0
 
 
@@ -127,6 +128,9 @@ class ZkMirror:
 
     def _next_batch(self) -> list[str]:
         batch = [self._queue.get()]
+        # A short pause lets a burst of changes gather: a node changed several times meanwhile
+        # is read (and written to SQL) once, and its watch fires once until it is read again.
+        self._stopping.wait(GATHER_S)
         while len(batch) < BATCH:
             try:
                 batch.append(self._queue.get_nowait())

@@ -7,6 +7,8 @@ Invariants:
 * writes made for the leader (``fence`` returns the leader's election znode) are transactions that
   also check that znode, so a node that lost leadership cannot write;
 * multi-znode changes (deleting a topology with its runs) are one transaction;
+* a run this store wrote last is updated from its remembered copy and version, without a read;
+  a stale copy fails its version check and the update falls back to read, change and write;
 * connection loss is retried with kazoo's retry policy; what still fails raises ``StoreError``;
 * every successful write is applied to this node's SQL mirror at once, so the node's next read
   sees it (``mirror=False`` skips that, for tools without a database).
@@ -16,6 +18,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -55,6 +59,7 @@ log = logging.getLogger(__name__)
 
 MAX_NODE_BYTES = 1_000_000  # ZooKeeper's default jute.maxbuffer leaves room for this much data
 DELETE_BATCH = 500
+REMEMBERED_RUNS = 50_000
 Fence = Callable[[], str | None]
 Record = TypeVar("Record")
 
@@ -95,6 +100,7 @@ class ZkStore(Store):
         self.paths = paths
         self.fence = fence or (lambda: None)
         self.mirror = mirror
+        self.written = WrittenRuns(REMEMBERED_RUNS)
 
     # --- topologies -----------------------------------------------------------------------------
 
@@ -185,6 +191,7 @@ class ZkStore(Store):
         except NodeExistsError:
             # After a retried create the node may hold what this very call wrote.
             return self._holds(path, data)  # False: this fire or instant run id already happened
+        self.written.remember(path, run, 0)
         return True
 
     def create_runs(self, runs: Sequence[RunInfo]) -> list[bool]:
@@ -214,6 +221,7 @@ class ZkStore(Store):
         if fence is not None and isinstance(results[0], NoNodeError):
             raise NotLeader(f"leadership lost: {fence} is gone")
         if not any(isinstance(result, Exception) for result in results):
+            self.written.remember(self.paths.run(run.topology_id, run.run_id), run, 0)
             return True
         if isinstance(results[-1], NodeExistsError):
             return False
@@ -244,22 +252,31 @@ class ZkStore(Store):
 
     def update_run(self, topology_id: str, run_id: str, change: RunChange) -> RunInfo:
         path = self.paths.run(topology_id, run_id)
+        remembered = self.written.take(path)
         for _ in range(MAX_ATTEMPTS):
-            found = self._read(path)
-            current = decode_run(found[0], path) if found else None
-            if found is None or current is None:
-                raise NotFound(f"{topology_id}/{run_id}")
+            current, version = remembered or self._read_run(path, topology_id, run_id)
             new = change(current)
-            if new is None:
+            if new is None and remembered is None:
                 return current
-            op = ("set", path, encode(run_to_json(new)), found[1].version)
+            remembered = None  # a retry, and a no-op judged on the remembered copy, read
+            if new is None:
+                continue
+            op = ("set", path, encode(run_to_json(new)), version)
             try:
                 (stat,) = self._commit([op], fenced=True)
-            except BadVersionError:
-                continue
+            except (BadVersionError, NoNodeError):
+                continue  # changed or removed since: the next round reads what is there
+            self.written.remember(path, new, stat.version)
             self._mirror_run(new, stat)
             return new
         raise StoreError(f"run {topology_id}/{run_id} kept changing; update abandoned")
+
+    def _read_run(self, path: str, topology_id: str, run_id: str) -> tuple[RunInfo, int]:
+        found = self._read(path)
+        current = decode_run(found[0], path) if found else None
+        if found is None or current is None:
+            raise NotFound(f"{topology_id}/{run_id}")
+        return current, found[1].version
 
     def delete_runs(self, topology_id: str, run_ids: Iterable[str]) -> int:
         paths = [self.paths.run(topology_id, run_id) for run_id in run_ids]
@@ -355,6 +372,35 @@ class ZkStore(Store):
     def _mirror_run(self, run: RunInfo, stat: ZnodeStat | None) -> None:
         if self.mirror and stat is not None:
             sql.mirror_run(run, stat.mzxid)
+
+
+class WrittenRuns:
+    """The runs this store wrote last, with their znode versions: a bounded, thread-safe map.
+
+    Only unfinished runs are kept (a finished run is not written again), oldest dropped first.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._runs: OrderedDict[str, tuple[RunInfo, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, path: str, run: RunInfo, version: int) -> None:
+        with self._lock:
+            if run.state.is_terminal:
+                self._runs.pop(path, None)
+                return
+            self._runs[path] = (run, version)
+            self._runs.move_to_end(path)
+            while len(self._runs) > self.capacity:
+                self._runs.popitem(last=False)
+
+    def take(self, path: str) -> tuple[RunInfo, int] | None:
+        with self._lock:
+            return self._runs.pop(path, None)
+
+    def __len__(self) -> int:
+        return len(self._runs)
 
 
 def _add(transaction: Any, kind: str, path: str, *args: Any) -> None:

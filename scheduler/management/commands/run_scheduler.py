@@ -31,9 +31,9 @@ from scheduler.notifications import MailNotifier
 from topologies.storage.base import Store
 from topologies.storage.connection import new_client
 from topologies.storage.embedded import SqlStore
+from topologies.storage.factory import scheduler_store
 from topologies.storage.mirror import ZkMirror
 from topologies.storage.paths import Paths
-from topologies.storage.zk import ZkStore
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +97,8 @@ class Command(BaseCommand):
         election = LeaderElection(client, paths, config.advertise_url)
         election.start()
         try:
-            self._serve(
-                ZkStore(client, paths, fence=election.fence_path), lambda: election.is_leader
-            )
+            store = scheduler_store(client, paths, election.fence_path)
+            self._serve(store, lambda: election.is_leader)
         finally:
             election.stop()  # first: another node may lead at once
             mirror.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -15,10 +16,10 @@ from tests.support.zookeeper import ZooKeeperServer
 from tests.topologies.storage import samples
 from tests.topologies.storage.test_zk import load_original_data
 from topologies import models
-from topologies.domain import RunState, TopologyState
+from topologies.domain import RunInfo, RunState, TaskRecord, TaskState, TopologyState
 from topologies.storage.mirror import ZkMirror
 from topologies.storage.paths import Paths
-from topologies.storage.sql import topology_columns
+from topologies.storage.sql import mirror_runs, run_from_row, runs_query, topology_columns
 from topologies.storage.zk import ZkStore
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -155,3 +156,33 @@ class TestSyncStoreCommand:
         assert self.run_command() == (
             "topologies: 0 added, 0 updated, 0 removed\nruns: 0 added, 0 updated, 0 removed\n"
         )
+
+
+class TestVersionedRunWrites:
+    """The mirror's batched run writes: newer versions win, task rows follow the record."""
+
+    def stored(self, run_id: str) -> RunInfo:
+        return run_from_row(runs_query("nightly-report").get(run_id=run_id))
+
+    def test_a_newer_version_rewrites_state_and_tasks(self) -> None:
+        run = samples.run()
+        mirror_runs([(run, 1)])
+        record = TaskRecord(run.tasks["docker-task"].task_id, TaskState.RUNNING, "up", "")
+        newer = run.with_task("docker-task", record, 5).finished(RunState.SUCCESSFUL, "done", 6)
+        assert mirror_runs([(newer, 2), (run, 1)]) == [True, False]
+        assert self.stored(run.run_id) == newer
+
+    def test_an_older_version_changes_nothing(self) -> None:
+        run = samples.run()
+        newer = run.finished(RunState.FAILED, "failed", 9)
+        mirror_runs([(newer, 5)])
+        assert mirror_runs([(run, 4)]) == [False]
+        assert self.stored(run.run_id) == newer
+
+    def test_a_changed_task_list_is_written_afresh(self) -> None:
+        run = samples.run()
+        mirror_runs([(run, 1)])
+        extra = TaskRecord("extra-task-id", TaskState.PENDING)
+        grown = replace(run, tasks={**run.tasks, "extra": extra})
+        assert mirror_runs([(grown, 2)]) == [True]
+        assert self.stored(run.run_id).tasks == grown.tasks

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 
 import pytest
 from kazoo.client import KazooClient
@@ -11,10 +12,10 @@ from kazoo.client import KazooClient
 from tests.topologies import examples
 from tests.topologies.storage import samples
 from topologies.codec import details_to_json, run_to_json
-from topologies.domain import RunState, TaskState, TopologyState
-from topologies.storage.base import NotLeader
+from topologies.domain import RunState, TaskRecord, TaskState, TopologyState
+from topologies.storage.base import NotFound, NotLeader
 from topologies.storage.paths import Paths
-from topologies.storage.zk import ZkStore
+from topologies.storage.zk import WrittenRuns, ZkStore
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -187,3 +188,77 @@ class TestAtomicity:
 
         zk_store.update_run("nightly-report", run.run_id, finish)
         assert zk.get("/epoch/runs/nightly-report/" + run.run_id)[1].version == before + 1
+
+
+class TestRememberedRuns:
+    """The leader updates a run it wrote from its remembered copy, and falls back when stale."""
+
+    def running(self, name: str) -> TaskRecord:
+        return TaskRecord(f"t-{name}", TaskState.RUNNING, f"u-{name}", "")
+
+    def counted_reads(self, store: ZkStore, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+        reads: list[str] = []
+        read = store._read
+
+        def counting(path: str):  # type: ignore[no-untyped-def]
+            reads.append(path)
+            return read(path)
+
+        monkeypatch.setattr(store, "_read", counting)
+        return reads
+
+    def test_updates_after_its_own_writes_read_nothing(
+        self, zk_store: ZkStore, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        zk_store.create_topology(samples.topology())
+        run = samples.run()
+        zk_store.create_run(run)
+        reads = self.counted_reads(zk_store, monkeypatch)
+        record = self.running("a")
+        zk_store.update_run(
+            run.topology_id, run.run_id, lambda r: r.with_task("docker-task", record, 7)
+        )
+        done = zk_store.update_run(
+            run.topology_id, run.run_id, lambda r: r.finished(RunState.SUCCESSFUL, "ok", 8)
+        )
+        assert reads == []
+        assert zk_store.get_run(run.topology_id, run.run_id) == done
+        assert len(zk_store.written) == 0  # a finished run is not written again: forgotten
+
+    def test_a_stale_copy_is_re_read_and_no_change_is_lost(
+        self, zk: KazooClient, zk_store: ZkStore
+    ) -> None:
+        zk_store.create_topology(samples.topology())
+        run = samples.run()
+        zk_store.create_run(run)
+        other = ZkStore(zk, Paths("epoch"))  # another writer, with a memory of its own
+        other.update_run(run.topology_id, run.run_id, lambda r: replace(r, message="other"))
+        record = self.running("b")
+        zk_store.update_run(
+            run.topology_id, run.run_id, lambda r: r.with_task("docker-task", record, 9)
+        )
+        stored = zk_store.get_run(run.topology_id, run.run_id)
+        assert stored is not None
+        assert stored.message == "other" and stored.tasks["docker-task"] == record
+
+    def test_a_run_removed_behind_its_back_is_not_found(
+        self, zk: KazooClient, zk_store: ZkStore
+    ) -> None:
+        zk_store.create_topology(samples.topology())
+        run = samples.run()
+        zk_store.create_run(run)
+        zk.delete(f"/epoch/runs/{run.topology_id}/{run.run_id}")
+        with pytest.raises(NotFound):
+            zk_store.update_run(run.topology_id, run.run_id, lambda r: replace(r, message="x"))
+        assert zk.exists(f"/epoch/runs/{run.topology_id}/{run.run_id}") is None
+
+
+def test_remembered_runs_keep_the_newest_within_capacity() -> None:
+    written = WrittenRuns(capacity=2)
+    for name in ("a", "b", "c"):
+        written.remember(name, samples.run(run_id=name), 1)
+    assert len(written) == 2
+    assert written.take("a") is None
+    remembered = written.take("c")
+    assert remembered is not None and remembered[0].run_id == "c"
+    assert written.take("c") is None  # taken once: the next writer re-remembers it
