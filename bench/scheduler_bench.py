@@ -244,9 +244,9 @@ def start_node(client: KazooClient, paths: Paths, drove_url: str) -> Node:
     notifier = MailNotifier(settings.EPOCH.notify, store.get_run, store.get_topology)
     bus.subscribe(notifier)
     options = engine_options(settings.EPOCH)
-    engine = Engine(
-        store, drove_gateway(drove_url), SystemClock(), bus, options, lambda: election.is_leader
-    )
+    gateway = drove_gateway(drove_url)
+    leading = lambda: election.is_leader  # noqa: E731
+    engine = Engine(store, gateway, SystemClock(), bus, options, leading, mirror.in_sync)
     node = Node(client, mirror, election, engine, bus, notifier)
     node.start()
     return node
@@ -270,6 +270,7 @@ class Snapshot:
     wall_ms: int
     monotonic: float
     cpu_s: dict[str, float]
+    thread_cpu_s: dict[str, float]  # this process's threads, by name with pool numbers dropped
     zk_writes: int
     zk_reads: int
     zxid: int
@@ -283,7 +284,17 @@ def cpu_seconds(process: psutil.Process) -> float:
 def snapshot(processes: dict[str, psutil.Process], counter: RequestCounter, zk: str) -> Snapshot:
     cpu = {name: cpu_seconds(p) for name, p in processes.items()}
     wall_ms, now = int(time.time() * 1000), time.monotonic()
-    return Snapshot(wall_ms, now, cpu, counter.writes(), counter.reads(), server_zxid(zk))
+    threads = thread_cpu_seconds()
+    return Snapshot(wall_ms, now, cpu, threads, counter.writes(), counter.reads(), server_zxid(zk))
+
+
+def thread_cpu_seconds() -> dict[str, float]:
+    """CPU seconds of this process's threads, summed per kind (``epoch-run_7`` -> ``epoch-run``)."""
+    names = {t.native_id: re.sub(r"[_-]\d+$", "", t.name) for t in threading.enumerate()}
+    totals: Counter[str] = Counter()
+    for thread in psutil.Process().threads():
+        totals[names.get(thread.id, "other")] += thread.user_time + thread.system_time
+    return dict(totals)
 
 
 def window_fires(start_ms: int, warm_up_s: float, minutes: int, spread: bool) -> list[int]:
@@ -400,13 +411,20 @@ def run_states(fires: list[int]) -> Counter[str]:
     return Counter(str(state) for state in rows)
 
 
-def cpu_figures(window: Window) -> dict[str, float]:
+def cpu_figures(window: Window) -> dict[str, Any]:
     wall = window.after.monotonic - window.before.monotonic
+    before, after = window.before.thread_cpu_s, window.after.thread_cpu_s
+    by_thread = {
+        name: round(100 * (after[name] - before.get(name, 0.0)) / wall, 1) for name in after
+    }
     return {
-        f"{name}_cpu_percent": round(
-            100 * (window.after.cpu_s[name] - window.before.cpu_s[name]) / wall, 1
-        )
-        for name in window.before.cpu_s
+        **{
+            f"{name}_cpu_percent": round(
+                100 * (window.after.cpu_s[name] - window.before.cpu_s[name]) / wall, 1
+            )
+            for name in window.before.cpu_s
+        },
+        "scheduler_cpu_by_thread": dict(sorted(by_thread.items(), key=lambda i: -i[1])),
     }
 
 
@@ -530,6 +548,7 @@ def print_report(f: dict[str, Any], setup: dict[str, float]) -> None:
     print(f"    by kind: {f['drove_requests']}")
     print(f"  Scheduler CPU                {f['cpu_percent']} % of one core (2 cores here)")
     print(f"    simulator {f['simulator_cpu_percent']} %, ZooKeeper {f['zookeeper_cpu_percent']} %")
+    print(f"    scheduler threads: {f['scheduler_cpu_by_thread']}")
     print(f"  Scheduler resident memory    {f['rss_mb']} MB (largest in the window)")
     print(f"  window {f['window_s']} s")
 

@@ -67,7 +67,7 @@ class DroveClient:
         *,
         retry_interval_s: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        pool_size: int = 16,
+        pool_size: int = 48,
     ) -> None:
         self.config = config
         self.app_name = config.app_name
@@ -133,7 +133,8 @@ class DroveClient:
 
     def _create_answered(self, task_id: str, reply: Reply, attempts: int) -> StartOutcome:
         if reply.succeeded:
-            log.info("Drove accepted task %s (Drove id %s)", task_id, _drove_id(reply))
+            # DEBUG: a busy leader starts hundreds a second; the task's STARTING event says it too.
+            log.debug("Drove accepted task %s (Drove id %s)", task_id, _drove_id(reply))
             return StartOutcome(
                 task_id, TaskState.STARTING, task_id, "", detail=reply.describe(), attempts=attempts
             )

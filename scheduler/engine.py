@@ -68,7 +68,7 @@ class EngineOptions:
     runs_per_topology: int
     misfire_grace_ms: int
     limits: Limits
-    workers: int = 16
+    workers: int = 48
 
 
 class Engine:
@@ -80,13 +80,17 @@ class Engine:
         bus: EventBus,
         options: EngineOptions,
         is_leader: Callable[[], bool] = lambda: True,
+        ready: Callable[[], bool] = lambda: True,
     ) -> None:
+        """``ready`` says whether this node's mirror is in step with the store: a new leader
+        waits for it before taking over, since it takes over from the mirror."""
         self.store = store
         self.gateway = gateway
         self.clock = clock
         self.bus = bus
         self.options = options
         self.is_leader = is_leader
+        self.ready = ready
         self.planner = Planner(options.zone, next_fire)
         self.follower = RunFollower(store, gateway, clock, bus, options.limits)
         self.pool = ThreadPoolExecutor(options.workers, thread_name_prefix="epoch-run")
@@ -113,6 +117,8 @@ class Engine:
         now = self.clock.now_ms()
         worked = False
         if not self._leading:
+            if not self.ready():
+                return False  # elected, but the mirror is still catching up
             self.take_over(now)
             worked = True
         if self._chore_due("refresh", now, self.options.refresh_interval_ms):
@@ -139,18 +145,21 @@ class Engine:
     # --- leadership --------------------------------------------------------------------------
 
     def take_over(self, now: int) -> None:
-        """Become the leader: follow every RUNNING run, schedule every ACTIVE topology (§17)."""
+        """Become the leader: follow every RUNNING run, schedule every ACTIVE topology (§17).
+
+        Reads this node's mirror (``ready`` held first: it is in step with ZooKeeper), not every
+        run record in ZooKeeper, which at a hundred thousand runs made a leader change take
+        minutes. Each RUNNING run is read from the store itself before it is followed; a fire
+        the mirror had not seen yet is created at most once all the same (fire-time run ids).
+        """
         log.info("Taking over as leader")
         self._reset()
         self._leading = True
-        for details in self.store.list_topologies():
-            if details.state is TopologyState.DELETED:
-                continue
-            runs = self.store.list_runs(details.id)
-            for run in runs:
-                if run.state is RunState.RUNNING:
-                    self._follow(run, details)
-            self._schedule(details, now, runs, catch_up=True)
+        self._adopt_runs()  # first: a catch-up fire must see a run still running
+        last_runs = _last_scheduled_runs()
+        for row in models.Topology.objects.exclude(state=TopologyState.DELETED):
+            details = details_from_row(row)
+            self._schedule(details, now, catch_up=True, last=last_runs.get(details.id))
 
     def stand_down(self) -> None:
         """Leadership lost: drop every schedule and stop following runs, writing nothing more."""
@@ -196,51 +205,48 @@ class Engine:
         for row in models.Topology.objects.filter(id__in=changed):
             details = details_from_row(row)
             self._known[details.id] = rows[details.id]
-            self._schedule(details, now, None, catch_up=False)
+            self._schedule(details, now, catch_up=False)
         return bool(changed or removed)
 
     def _schedule(
-        self, details: TopologyDetails, now: int, runs: list[RunInfo] | None, catch_up: bool
+        self,
+        details: TopologyDetails,
+        now: int,
+        catch_up: bool,
+        last: LastScheduledRun | None = None,
     ) -> None:
+        """Track the topology's next fire; with ``catch_up`` (``last`` is then its newest
+        scheduled run, or None for none) also account for fires missed while none led."""
         self._known[details.id] = (details.state.value, details.updated)
         if details.state is not TopologyState.ACTIVE:
             self.planner.forget(details.id)
             return
         trigger = details.topology.trigger
         if isinstance(trigger, AtTrigger):
-            self.planner.track(details, now, spent=self._at_spent(details, trigger, runs))
+            if catch_up:
+                spent = last is not None and last.created >= trigger.time
+            else:
+                spent = _ran_since(details.id, trigger.time)
+            self.planner.track(details, now, spent=spent)
             return
         if catch_up:
-            self._catch_up(details, trigger, now, runs or [])
+            self._catch_up(details, trigger, now, last)
         self.planner.track(details, now)
 
-    def _at_spent(
-        self, details: TopologyDetails, trigger: AtTrigger, runs: list[RunInfo] | None
-    ) -> bool:
-        if runs is None:
-            rows = models.TopologyRun.objects.filter(
-                topology_id=details.id, run_type=RunType.SCHEDULED
-            )
-            return rows.filter(created__gte=trigger.time).exists()
-        return any(r.run_type is RunType.SCHEDULED and r.created >= trigger.time for r in runs)
-
     def _catch_up(
-        self, details: TopologyDetails, trigger: CronTrigger, now: int, runs: list[RunInfo]
+        self,
+        details: TopologyDetails,
+        trigger: CronTrigger,
+        now: int,
+        last: LastScheduledRun | None,
     ) -> None:
-        scheduled = [r for r in runs if r.run_type is RunType.SCHEDULED]
-        last = max(scheduled, key=lambda r: r.created, default=None)
         since = max(details.updated, last.created if last else 0)
-        previous = (
-            LastScheduledRun(last.created, last.updated, last.state is RunState.RUNNING)
-            if last
-            else None
-        )
         plan = plan_catch_up(
             lambda after: next_fire(trigger, after, self.options.zone),
             since,
             now,
             self.options.misfire_grace_ms,
-            previous,
+            last,
             self.options.runs_per_topology,
         )
         for index, fire_ms in enumerate(plan.skipped):
@@ -253,6 +259,8 @@ class Engine:
 
     def _fire(self, fires: Iterable[Fire], now: int) -> bool:
         fires = list(fires)
+        if not fires:
+            return False
         starts: list[tuple[RunInfo, TopologyDetails]] = []
         skips: list[RunInfo] = []
         live = self._topologies_with_live_scheduled_run()
@@ -420,6 +428,25 @@ class Engine:
         """Wait until no job is in flight (tests and shutdown)."""
         with self._lock:
             return self._lock.wait_for(lambda: not self._busy and not self._polling, timeout_s)
+
+
+def _ran_since(topology_id: str, instant_ms: int) -> bool:
+    """Whether the topology has a scheduled run created at or after ``instant_ms``."""
+    rows = models.TopologyRun.objects.filter(topology_id=topology_id, run_type=RunType.SCHEDULED)
+    return rows.filter(created__gte=instant_ms).exists()
+
+
+def _last_scheduled_runs() -> dict[str, LastScheduledRun]:
+    """Every topology's newest scheduled run, from the mirror in one pass."""
+    rows = models.TopologyRun.objects.filter(run_type=RunType.SCHEDULED).values_list(
+        "topology_id", "created", "updated", "state"
+    )
+    last: dict[str, LastScheduledRun] = {}
+    for topology_id, created, updated, state in rows.iterator(chunk_size=10_000):
+        known = last.get(topology_id)
+        if known is None or created > known.created:
+            last[topology_id] = LastScheduledRun(created, updated, state == RunState.RUNNING)
+    return last
 
 
 def _topologies_fingerprint() -> tuple[object, ...]:

@@ -234,6 +234,9 @@ class DroveSimulator:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 resets connections when a scheduler opens dozens at
+    # once; a real controller (Jetty) queues far more.
+    request_queue_size = 1024
     block_on_close = False  # keep-alive connections must not hold up a close
 
     def __init__(self, address: tuple[str, int], controller: SimController) -> None:

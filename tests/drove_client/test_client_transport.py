@@ -88,11 +88,13 @@ def test_settings_reach_the_session(
         operation_timeout=Duration(3, "seconds"),
     )
     with DroveClient(config) as client:
-        assert client.transport.session.verify is False
+        assert client.transport.verify is False
+        assert client.transport.pool.connection_pool_kw["cert_reqs"] == "CERT_NONE"
         assert client.transport.timeout == (2, 3)
         assert client.leader() == simulator.url  # trailing "/" dropped
     with DroveClient(drove_config([simulator.url])) as client:
-        assert client.transport.session.verify is True
+        assert client.transport.verify is True
+        assert client.transport.pool.connection_pool_kw["cert_reqs"] == "CERT_REQUIRED"
 
 
 def test_a_ca_bundle_from_the_environment_is_kept(
@@ -101,10 +103,9 @@ def test_a_ca_bundle_from_the_environment_is_kept(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/drove-ca.pem")
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     with DroveClient(drove_config([simulator.url])) as client:
-        assert client.transport.session.verify == "/etc/ssl/drove-ca.pem"
-        assert client.transport.session.trust_env is False
+        assert client.transport.pool.connection_pool_kw["ca_certs"] == "/etc/ssl/drove-ca.pem"
     with DroveClient(drove_config([simulator.url], insecure=True)) as client:
-        assert client.transport.session.verify is False
+        assert client.transport.verify is False
 
 
 def test_leader_is_found_by_ping_and_used(cluster: DroveSimulator) -> None:

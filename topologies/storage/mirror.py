@@ -67,12 +67,14 @@ class ZkMirror:
         self._idle = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_state: str | None = None
+        self._synced = threading.Event()
+        self._resyncs_requested = 0
 
     # --- life cycle -------------------------------------------------------------------------
 
     def start(self) -> None:
         self.client.add_listener(self._on_state)
-        self._queue.put(RESYNC)
+        self._request_resync()
         self._thread = threading.Thread(target=self._run, name="zk-mirror", daemon=True)
         self._thread.start()
 
@@ -82,6 +84,11 @@ class ZkMirror:
         self._queue.put(RESYNC)  # wakes the worker
         if self._thread is not None:
             self._thread.join(timeout=10)
+
+    def in_sync(self) -> bool:
+        """True once a full resynchronisation finished since the last one was due (start,
+        reconnection, an error): the mirror then lacks at most what its watches bring next."""
+        return self._synced.is_set()
 
     def wait_until_idle(self, timeout_s: float = 10.0) -> bool:
         """True once every queued change has been applied (for tests and benchmarks)."""
@@ -93,12 +100,17 @@ class ZkMirror:
             KazooState.SUSPENDED,
             KazooState.LOST,
         ):
-            self._enqueue(RESYNC)
+            self._request_resync()
         self._last_state = state
 
     def _on_event(self, event: WatchedEvent) -> None:
         if event.path:  # None for the session events kazoo sends when it drops all watches
             self._enqueue(event.path)
+
+    def _request_resync(self) -> None:
+        self._synced.clear()
+        self._resyncs_requested += 1
+        self._enqueue(RESYNC)
 
     def _enqueue(self, item: str) -> None:
         self._idle.clear()
@@ -116,11 +128,11 @@ class ZkMirror:
             except (KazooException, KazooTimeoutError) as error:
                 log.warning("Mirror update failed (%r); resynchronising when connected", error)
                 self._stopping.wait(1.0)
-                self._queue.put(RESYNC)
+                self._request_resync()
             except Exception:
                 log.exception("Mirror update failed; resynchronising")
                 self._stopping.wait(1.0)
-                self._queue.put(RESYNC)
+                self._request_resync()
             finally:
                 close_old_connections()
             if self._queue.empty():
@@ -140,9 +152,12 @@ class ZkMirror:
 
     def _apply(self, batch: list[str]) -> None:
         if RESYNC in batch:
+            requested = self._resyncs_requested
             report = self.resync()
             if report.changed:
                 log.info("Mirror resynchronised: %s", report)
+            if requested == self._resyncs_requested:  # none was asked for meanwhile
+                self._synced.set()
             return
         parents = [path for path in batch if self._is_parent(path)]
         records = [path for path in batch if not self._is_parent(path)]

@@ -173,7 +173,8 @@ def _mirror_runs(items: Sequence[tuple[RunInfo, int]]) -> list[bool]:
             results.append(False)
         else:
             row.version = version
-            same = run_from_row(row) == run
+            # Every write moves ``updated``: only a record that kept it may be unchanged.
+            same = row.updated == run.updated and run_from_row(row) == run
             (bumped if same else rewritten).append((row, run))
             results.append(not same)
     _insert_runs(list(fresh.values()))
@@ -188,7 +189,7 @@ def _existing_runs(
     topology_ids = {run.topology_id for run, _ in items}
     run_ids = {run.run_id for run, _ in items}
     rows = models.TopologyRun.objects.filter(topology_id__in=topology_ids, run_id__in=run_ids)
-    return {(row.topology_id, row.run_id): row for row in rows.prefetch_related("task_runs")}
+    return {(row.topology_id, row.run_id): row for row in rows}
 
 
 def _insert_runs(items: list[tuple[RunInfo, int]]) -> None:

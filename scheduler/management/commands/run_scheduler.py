@@ -12,6 +12,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -78,7 +79,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, self._on_signal)
         config = settings.EPOCH
         if config.embedded:
-            self._serve(SqlStore(), lambda: True)
+            self._serve(SqlStore(), lambda: True, lambda: True)
             return
         self._serve_cluster(config, wait_for_web=not options["no_wait_for_web"])
 
@@ -98,7 +99,7 @@ class Command(BaseCommand):
         election.start()
         try:
             store = scheduler_store(client, paths, election.fence_path)
-            self._serve(store, lambda: election.is_leader)
+            self._serve(store, lambda: election.is_leader, mirror.in_sync)
         finally:
             election.stop()  # first: another node may lead at once
             mirror.stop()
@@ -115,13 +116,15 @@ class Command(BaseCommand):
             self.stopping.wait(0.5)
         log.warning("Web server at %s did not answer; joining the election anyway", url)
 
-    def _serve(self, store: Store, is_leader: Any) -> None:
+    def _serve(
+        self, store: Store, is_leader: Callable[[], bool], ready: Callable[[], bool]
+    ) -> None:
         config = settings.EPOCH
         bus = EventBus()
         notifier = MailNotifier(config.notify, store.get_run, store.get_topology)
         bus.subscribe(notifier)
         engine = Engine(
-            store, node_gateway(), SystemClock(), bus, engine_options(config), is_leader
+            store, node_gateway(), SystemClock(), bus, engine_options(config), is_leader, ready
         )
         log.info("Scheduler running as %s", config.advertise_url)
         try:
