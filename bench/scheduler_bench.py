@@ -531,7 +531,8 @@ def _where(frame: FrameType) -> str:
 
 
 def print_report(f: dict[str, Any], setup: dict[str, float]) -> None:
-    print(f"\nScheduler benchmark: {f['topologies']} topologies every minute at second 0")
+    when = "each at its own second (i % 60)" if f["spread"] else "all at second 0"
+    print(f"\nScheduler benchmark: {f['topologies']} topologies every minute, {when}")
     print(f"  ({f['fires_per_s']} fires/s on average), {f['minutes']} minute(s), one node")
     print(f"  set-up: topologies created in {setup['create_s']:.1f} s")
     print(

@@ -67,7 +67,7 @@ class DroveClient:
         *,
         retry_interval_s: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        pool_size: int = 48,
+        pool_size: int = 64,
     ) -> None:
         self.config = config
         self.app_name = config.app_name

@@ -97,7 +97,7 @@ class Engine:
         # Polls get a thread of their own: queued behind a burst of starts they would come late.
         self.poller = ThreadPoolExecutor(1, thread_name_prefix="epoch-poll")
         self.followed: dict[RunKey, FollowedRun] = {}
-        self._known: dict[str, tuple[str, int]] = {}  # topology id -> (state, updated)
+        self._known: dict[str, TopologyDetails] = {}  # every topology, as last read
         self._busy: set[RunKey] = set()
         self._ended: dict[RunKey, None] = {}  # insertion-ordered set of recently ended runs
         self._polling = False
@@ -121,8 +121,11 @@ class Engine:
                 return False  # elected, but the mirror is still catching up
             self.take_over(now)
             worked = True
-        if self._chore_due("refresh", now, self.options.refresh_interval_ms):
+        refresh = self._chore_due("refresh", now, self.options.refresh_interval_ms)
+        firing = (self.planner.next_due_ms() or now + 1) <= now
+        if refresh or firing:  # a fire goes by the definitions of this very moment
             worked |= self._refresh_topologies(now)
+        if refresh:
             worked |= self._adopt_runs()
         worked |= self._fire(self.planner.due(now), now)
         if self._chore_due("poll", now, self.options.poll_interval_ms):
@@ -155,10 +158,11 @@ class Engine:
         log.info("Taking over as leader")
         self._reset()
         self._leading = True
+        topologies = models.Topology.objects.exclude(state=TopologyState.DELETED)
+        self._known = {row.id: details_from_row(row) for row in topologies}
         self._adopt_runs()  # first: a catch-up fire must see a run still running
         last_runs = _last_scheduled_runs()
-        for row in models.Topology.objects.exclude(state=TopologyState.DELETED):
-            details = details_from_row(row)
+        for details in list(self._known.values()):
             self._schedule(details, now, catch_up=True, last=last_runs.get(details.id))
 
     def stand_down(self) -> None:
@@ -197,15 +201,15 @@ class Engine:
             return False
         self._fingerprint = fingerprint
         rows = {tid: (state, updated) for tid, state, updated in _topology_signatures()}
-        changed = [tid for tid, signature in rows.items() if self._known.get(tid) != signature]
+        changed = [
+            tid for tid, signature in rows.items() if _signature(self._known.get(tid)) != signature
+        ]
         removed = [tid for tid in self._known if tid not in rows]
         for topology_id in removed:
             self._known.pop(topology_id)
             self.planner.forget(topology_id)
         for row in models.Topology.objects.filter(id__in=changed):
-            details = details_from_row(row)
-            self._known[details.id] = rows[details.id]
-            self._schedule(details, now, catch_up=False)
+            self._schedule(details_from_row(row), now, catch_up=False)
         return bool(changed or removed)
 
     def _schedule(
@@ -217,7 +221,7 @@ class Engine:
     ) -> None:
         """Track the topology's next fire; with ``catch_up`` (``last`` is then its newest
         scheduled run, or None for none) also account for fires missed while none led."""
-        self._known[details.id] = (details.state.value, details.updated)
+        self._known[details.id] = details
         if details.state is not TopologyState.ACTIVE:
             self.planner.forget(details.id)
             return
@@ -264,9 +268,8 @@ class Engine:
         starts: list[tuple[RunInfo, TopologyDetails]] = []
         skips: list[RunInfo] = []
         live = self._topologies_with_live_scheduled_run()
-        known = self._details_of({fire.topology_id for fire in fires})
         for fire in fires:
-            details = known.get(fire.topology_id)
+            details = self._known.get(fire.topology_id)
             if details is None:
                 self.planner.forget(fire.topology_id)
                 continue
@@ -315,11 +318,6 @@ class Engine:
             runs = [f.run for f in self.followed.values()]
         return {run.topology_id for run in runs if run.run_type is RunType.SCHEDULED}
 
-    def _details_of(self, topology_ids: set[str]) -> dict[str, TopologyDetails]:
-        """The current definitions of these topologies, in one query (a busy second has many)."""
-        rows = models.Topology.objects.filter(id__in=topology_ids) if topology_ids else []
-        return {row.id: details_from_row(row) for row in rows}
-
     # --- following runs ------------------------------------------------------------------------
 
     def _adopt_runs(self) -> bool:
@@ -329,10 +327,9 @@ class Engine:
         )
         with self._lock:
             new = [key for key in running if key not in self.followed and key not in self._ended]
-        known = self._details_of({topology_id for topology_id, _ in new})
         adopted = False
         for topology_id, run_id in new:
-            details = known.get(topology_id)
+            details = self._known.get(topology_id)  # None: deleted, or not read yet
             if details is None or details.state is TopologyState.DELETED:
                 continue
             run = self.store.get_run(topology_id, run_id)
@@ -462,6 +459,10 @@ def _topologies_fingerprint() -> tuple[object, ...]:
         updated=Sum("updated"),
     )
     return tuple(totals.values())
+
+
+def _signature(details: TopologyDetails | None) -> tuple[str, int] | None:
+    return (details.state.value, details.updated) if details else None
 
 
 def _topology_signatures() -> list[tuple[str, str, int]]:

@@ -360,3 +360,15 @@ def test_a_create_lost_in_a_drove_outage_is_sent_again(harness: Harness) -> None
     (run,) = harness.runs()
     assert run.state is RunState.SUCCESSFUL
     assert len(harness.simulator.store.tasks()) == 1
+
+
+def test_a_leader_takes_over_only_once_its_mirror_is_in_step(harness: Harness) -> None:
+    harness.add()
+    mirror_ready = False
+    harness.engine.ready = lambda: mirror_ready
+    harness.clock.set(START + 5 * SECOND)
+    assert harness.engine.step() is False
+    assert harness.runs() == [] and harness.creates() == []
+    mirror_ready = True
+    harness.settle()
+    assert [r.run_id[-9:] for r in harness.runs()] == ["00-05-000"]  # caught up at once

@@ -11,7 +11,8 @@ Invariants:
   a stale copy fails its version check and the update falls back to read, change and write;
 * connection loss is retried with kazoo's retry policy; what still fails raises ``StoreError``;
 * every successful write is applied to this node's SQL mirror at once, so the node's next read
-  sees it (``mirror=False`` skips that, for tools without a database).
+  sees it (``mirror=False`` skips that: for tools without a database, and for the scheduler,
+  whose writes the node's ``ZkMirror`` applies in batches).
 """
 
 from __future__ import annotations

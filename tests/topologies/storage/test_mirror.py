@@ -186,3 +186,15 @@ class TestVersionedRunWrites:
         grown = replace(run, tasks={**run.tasks, "extra": extra})
         assert mirror_runs([(grown, 2)]) == [True]
         assert self.stored(run.run_id).tasks == grown.tasks
+
+
+def test_in_sync_only_after_a_full_resynchronisation(zk: KazooClient) -> None:
+    load_original_data(zk)
+    mirror = ZkMirror(zk, Paths())
+    assert not mirror.in_sync()
+    mirror.start()
+    try:
+        eventually(mirror.in_sync)
+        assert sql_ids() == ["TestTopology-EveryMin", "nightly-report"]
+    finally:
+        mirror.stop()
