@@ -9,7 +9,7 @@ database in a temporary directory; the Drove simulator in a subprocess of its ow
 with ``--serve-simulator``: a large cluster, 1 s tasks, an unbounded request log), so that this
 process holds only the scheduler and its CPU can be measured apart. N topologies with the cron
 ``0 * * ? * *`` (all fire at second 0: the hard case) are created through ``ZkStore``. Then one
-node is wired as ``run_scheduler`` wires it: ``ZkMirror``, a real ``LeaderElection`` fencing a
+node is wired as ``run_scheduler`` wires it: ``MirrorProcess``, a real ``LeaderElection`` fencing a
 ``ZkStore``, ``EventBus`` + ``MailNotifier``, the ``DroveGateway``, ``SystemClock`` and the
 command's ``engine_options``, looped over like ``Command._loop``.
 
@@ -21,13 +21,15 @@ seconds after the engine took over (catch-up fires of the set-up are outside it)
   (``<topology>-ESR-yyyy-MM-dd-HH-mm-ss-SSS-<task>``, UTC): p50, p99, max;
 * **missed fires**: N*M minus the run records (any state) of the window's fires in the mirror;
 * **runs completed per second**: window runs that reached SUCCESSFUL / the window's fire span;
-* **ZooKeeper writes per run**: create/set/delete/multi requests the node's kazoo client queued
-  (mirror and election share it, as in production) / runs; the server zxid delta alongside;
+* **ZooKeeper writes per run**: create/set/delete/multi requests the scheduler's kazoo client
+  queued (the election shares it; the mirror, a child process as in production, has a session
+  of its own and is not counted) / runs; the server zxid delta alongside;
 * **Drove calls per run**: logged simulator requests other than the shared ``GET
   /apis/v1/tasks`` (reported apart) / runs;
 * **CPU**: psutil CPU time of this process (the scheduler) over wall time, in percent of one
   core; the simulator and ZooKeeper processes are shown separately (all share the machine);
-* **resident memory**: psutil RSS of this process, the largest seen in the window.
+* **resident memory**: psutil RSS of this process, the largest seen in the window (the mirror
+  process's alongside).
 
 ``--profile`` adds a sampling profiler over every thread of this process (on-CPU frames only)
 and prints the hottest Epoch functions; it costs CPU of its own, so figures are then rougher.
@@ -63,6 +65,7 @@ from bench.store_bench import (
     server_zxid,
     setup_django,
 )
+from epoch_site.config import ZooKeeperConfig
 from tests.support.zookeeper import free_port
 
 if TYPE_CHECKING:
@@ -72,7 +75,7 @@ if TYPE_CHECKING:
     from scheduler.engine import Engine
     from scheduler.events import EventBus
     from scheduler.notifications import MailNotifier
-    from topologies.storage.mirror import ZkMirror
+    from topologies.storage.mirror_process import MirrorProcess
     from topologies.storage.paths import Paths
 
 CRON = "0 * * ? * *"
@@ -171,7 +174,7 @@ def create_topologies(client: KazooClient, paths: Paths, count: int, spread: boo
 @dataclass
 class Node:
     client: KazooClient
-    mirror: ZkMirror
+    mirror: MirrorProcess
     election: LeaderElection
     engine: Engine
     bus: EventBus
@@ -220,7 +223,7 @@ def drove_gateway(url: str) -> Any:
     return DroveGateway(DroveClient(config))
 
 
-def start_node(client: KazooClient, paths: Paths, drove_url: str) -> Node:
+def start_node(client: KazooClient, address: str, paths: Paths, drove_url: str) -> Node:
     from django.conf import settings
 
     from scheduler.core.clock import SystemClock
@@ -230,12 +233,11 @@ def start_node(client: KazooClient, paths: Paths, drove_url: str) -> Node:
     from scheduler.management.commands.run_scheduler import engine_options
     from scheduler.notifications import MailNotifier
     from topologies.storage.factory import scheduler_store
-    from topologies.storage.mirror import ZkMirror
+    from topologies.storage.mirror_process import MirrorProcess
 
-    mirror = ZkMirror(client, paths)
+    mirror = MirrorProcess(ZooKeeperConfig(connection_string=address, namespace=paths.namespace))
     mirror.start()
-    if not mirror.wait_until_idle(600):
-        raise RuntimeError("the mirror did not finish its resynchronisation")
+    wait_for(mirror.in_sync, "the mirror's first resynchronisation", 600)
     election = LeaderElection(client, paths, "http://bench-node:8080")
     election.start()
     wait_for(lambda: election.is_leader, "leadership", 30)
@@ -333,6 +335,7 @@ class Window:
     before: Snapshot
     after: Snapshot
     peak_rss_mb: float
+    mirror_peak_rss_mb: float
     states: Counter[str] = field(default_factory=Counter)
 
 
@@ -341,17 +344,19 @@ def measure(
 ) -> Window:
     """Sleep through the window, sampling RSS; snapshot counters at both ends."""
     fires = window_fires(int(time.time() * 1000), args.warm_up, args.minutes, args.spread)
-    peak = [0.0]
+    peak = [0.0, 0.0]
+    mirror = processes["mirror"]
 
     def sample() -> None:
         peak[0] = max(peak[0], rss_mb())
+        peak[1] = max(peak[1], mirror.memory_info().rss / 2**20)
 
     print(f"  window: {len(fires)} fire(s) from {run_id(fires[0])}", flush=True)
     sleep_until(fires[0] - 2000, lambda: None)
     before = snapshot(processes, counter, zk)
     sleep_until(fires[-1] + int(args.settle * 1000), sample)
     after = snapshot(processes, counter, zk)
-    return Window(fires, before, after, peak[0])
+    return Window(fires, before, after, peak[0], peak[1])
 
 
 # --- the figures ----------------------------------------------------------------------------------
@@ -411,6 +416,19 @@ def run_states(fires: list[int]) -> Counter[str]:
     return Counter(str(state) for state in rows)
 
 
+def settled_run_states(fires: list[int], timeout_s: float = 120.0) -> Counter[str]:
+    """``run_states`` once the mirror (another process) stopped changing them."""
+    deadline = time.monotonic() + timeout_s
+    states = run_states(fires)
+    while time.monotonic() < deadline:
+        time.sleep(2.0)
+        again = run_states(fires)
+        if again == states:
+            break
+        states = again
+    return states
+
+
 def cpu_figures(window: Window) -> dict[str, Any]:
     wall = window.after.monotonic - window.before.monotonic
     before, after = window.before.thread_cpu_s, window.after.thread_cpu_s
@@ -463,6 +481,7 @@ def figures(args: Any, window: Window, logged: list[dict[str, Any]]) -> dict[str
         "cpu_percent": cpu["scheduler_cpu_percent"],
         **cpu,
         "rss_mb": round(window.peak_rss_mb, 1),
+        "mirror_rss_mb": round(window.mirror_peak_rss_mb, 1),
         "window_s": round(window.after.monotonic - window.before.monotonic, 1),
     }
 
@@ -548,9 +567,13 @@ def print_report(f: dict[str, Any], setup: dict[str, float]) -> None:
     print(f"    plus {f['drove_active_list_calls']} shared GET /apis/v1/tasks")
     print(f"    by kind: {f['drove_requests']}")
     print(f"  Scheduler CPU                {f['cpu_percent']} % of one core (2 cores here)")
-    print(f"    simulator {f['simulator_cpu_percent']} %, ZooKeeper {f['zookeeper_cpu_percent']} %")
+    print(
+        f"    mirror process {f['mirror_cpu_percent']} %, simulator {f['simulator_cpu_percent']} %,"
+        f" ZooKeeper {f['zookeeper_cpu_percent']} %"
+    )
     print(f"    scheduler threads: {f['scheduler_cpu_by_thread']}")
     print(f"  Scheduler resident memory    {f['rss_mb']} MB (largest in the window)")
+    print(f"    mirror process {f['mirror_rss_mb']} MB")
     print(f"  window {f['window_s']} s")
 
 
@@ -602,19 +625,19 @@ def drive(
 ) -> tuple[Window, list[dict[str, Any]]]:
     """Start the node, measure the window, stop it; the simulator's request log."""
     counter = RequestCounter(client)
-    node = start_node(client, paths, simulator.url)
+    node = start_node(client, server.address, paths, simulator.url)
     processes = {
         "scheduler": psutil.Process(),
         "simulator": psutil.Process(simulator.process.pid),
         "zookeeper": psutil.Process(server.process.pid if server.process else 0),
+        "mirror": psutil.Process(node.mirror.pid),
     }
     sampler = Sampler() if args.profile else None
     try:
         if sampler:
             sampler.start()
         window = measure(counter, processes, server.address, args)
-        node.mirror.wait_until_idle(120)
-        window.states = run_states(window.fires)
+        window.states = settled_run_states(window.fires)
     finally:
         if sampler:
             sampler.stop()

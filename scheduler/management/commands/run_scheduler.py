@@ -1,7 +1,8 @@
 """``python manage.py run_scheduler``: this node's scheduler process.
 
-Every node runs it. In cluster mode it keeps the node's SQL mirror in step with ZooKeeper, joins
-the leader election once the node's web server answers, and schedules only while it leads. In
+Every node runs it. In cluster mode it keeps the node's SQL mirror in step with ZooKeeper (in a
+child process, ``MirrorProcess``, so the mirror and the scheduler each have a core), joins the
+leader election once the node's web server answers, and schedules only while it leads. In
 embedded mode the node is always the leader. SIGTERM leaves the election at once and exits
 without touching running tasks.
 """
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from epoch_site.config import EpochConfig
 from scheduler.core.clock import SystemClock
@@ -33,7 +34,7 @@ from topologies.storage.base import Store
 from topologies.storage.connection import new_client
 from topologies.storage.embedded import SqlStore
 from topologies.storage.factory import scheduler_store
-from topologies.storage.mirror import ZkMirror
+from topologies.storage.mirror_process import MirrorProcess
 from topologies.storage.paths import Paths
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.stopping = threading.Event()
+        self.mirror_lost = False
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         config = settings.EPOCH
@@ -91,8 +93,10 @@ class Command(BaseCommand):
         client = new_client(config.zookeeper)
         client.start(timeout=30)
         client.ensure_path(paths.root)
-        mirror = ZkMirror(client, paths)
+        mirror = MirrorProcess(config.zookeeper)
         mirror.start()
+        watchdog = threading.Thread(target=self._watch, args=(mirror,), daemon=True)
+        watchdog.start()
         if wait_for_web:
             self._wait_for_web(config)
         election = LeaderElection(client, paths, config.advertise_url)
@@ -105,6 +109,16 @@ class Command(BaseCommand):
             mirror.stop()
             client.stop()
             client.close()
+        if self.mirror_lost:
+            raise CommandError("the mirror process stopped; restart this node")
+
+    def _watch(self, mirror: MirrorProcess) -> None:
+        """Stop the node when its mirror process dies: it would lead on stale data."""
+        while not self.stopping.wait(1.0):
+            if not mirror.alive():
+                log.error("The mirror process stopped; stopping this node's scheduler")
+                self.mirror_lost = True
+                self.stopping.set()
 
     def _wait_for_web(self, config: EpochConfig) -> None:
         """Join the election only once this node can serve the requests forwarded to a leader."""
