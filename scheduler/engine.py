@@ -93,7 +93,12 @@ class Engine:
         self.ready = ready
         self.planner = Planner(options.zone, next_fire)
         self.follower = RunFollower(store, gateway, clock, bus, options.limits)
-        self.pool = ThreadPoolExecutor(options.workers, thread_name_prefix="epoch-run")
+        # New runs start in a pool of their own: queued behind a poll's burst of task reads, a
+        # fire's CREATE would reach Drove late.
+        self.pool = ThreadPoolExecutor(max(1, options.workers // 2), thread_name_prefix="epoch-run")
+        self.starts = ThreadPoolExecutor(
+            max(1, options.workers // 2), thread_name_prefix="epoch-start"
+        )
         # Polls get a thread of their own: queued behind a burst of starts they would come late.
         self.poller = ThreadPoolExecutor(1, thread_name_prefix="epoch-poll")
         self.followed: dict[RunKey, FollowedRun] = {}
@@ -185,6 +190,7 @@ class Engine:
     def close(self) -> None:
         self.stand_down()
         self.poller.shutdown(wait=True, cancel_futures=True)
+        self.starts.shutdown(wait=True, cancel_futures=True)
         self.pool.shutdown(wait=True, cancel_futures=True)
 
     # --- topologies ----------------------------------------------------------------------------
@@ -351,14 +357,20 @@ class Engine:
         followed = FollowedRun(run, details)
         with self._lock:
             self.followed[followed.key] = followed
-        self._submit(followed, None, None)
+        self._submit(followed, None, None, self.starts)
 
-    def _submit(self, followed: FollowedRun, name: str | None, seen: Observation | None) -> bool:
+    def _submit(
+        self,
+        followed: FollowedRun,
+        name: str | None,
+        seen: Observation | None,
+        pool: ThreadPoolExecutor | None = None,
+    ) -> bool:
         with self._lock:
             if followed.key in self._busy:
                 return False
             self._busy.add(followed.key)
-        self.pool.submit(self._advance, followed, name, seen)
+        (pool or self.pool).submit(self._advance, followed, name, seen)
         return True
 
     def _advance(self, followed: FollowedRun, name: str | None, seen: Observation | None) -> None:
