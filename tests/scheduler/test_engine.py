@@ -372,3 +372,26 @@ def test_a_leader_takes_over_only_once_its_mirror_is_in_step(harness: Harness) -
     mirror_ready = True
     harness.settle()
     assert [r.run_id[-9:] for r in harness.runs()] == ["00-05-000"]  # caught up at once
+
+
+class FailingStarts:
+    """A gateway whose starts fail inside Epoch (scenario 63's injected fault)."""
+
+    def __init__(self, gateway: DroveGateway) -> None:
+        self.gateway = gateway
+
+    def start(self, task_id: str, task: object) -> None:
+        raise RuntimeError("boom")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.gateway, name)
+
+
+def test_an_internal_error_fails_the_run_with_its_message(harness: Harness) -> None:
+    """Scenario 63."""
+    harness.add()
+    harness.engine.follower.gateway = FailingStarts(harness.engine.follower.gateway)  # type: ignore[assignment]
+    harness.advance_to(START + 5 * SECOND)
+    (run,) = harness.runs()
+    assert (run.state, run.message) == (RunState.FAILED, "Task Failed with error: boom")
+    assert harness.creates() == []
