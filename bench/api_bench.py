@@ -57,6 +57,7 @@ from bench.store_bench import (
     setup_django,
     topology_id,
 )
+from tests.support.nodes import node_environment, start_launcher
 from tests.support.zookeeper import free_port
 from tests.topologies import examples
 from tests.topologies.storage import samples
@@ -140,17 +141,7 @@ class Node:
         return self.workdir / "data" / "epoch.sqlite3"
 
     def env(self) -> dict[str, str]:
-        prefixes = ("EPOCH_", "ZK_", "DROVE_")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
-        env.update(self.common)
-        env.update(
-            EPOCH_PORT=str(self.port),
-            EPOCH_ADMIN_PORT=str(self.admin_port),
-            EPOCH_ADVERTISE_URL=self.url,
-            EPOCH_DATA_DIR=str(self.workdir / "data"),
-            EPOCH_NODE_NAME=self.name,
-        )
-        return env
+        return node_environment(self.name, self.workdir, self.port, self.admin_port, self.common)
 
     def manage(self, *command: str) -> subprocess.Popen[bytes]:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -164,15 +155,7 @@ class Node:
             )
 
     def start(self) -> None:
-        with (self.workdir / "epoch.log").open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "epoch_site.launcher"],
-                cwd=BASE_DIR,
-                env=self.env(),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: stop() reaches every child
-            )
+        self.process = start_launcher(self.workdir, self.env())
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

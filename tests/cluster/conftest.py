@@ -6,7 +6,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ from kazoo.client import KazooClient
 
 from drove_client.simulator import DroveSimulator, SimSettings
 from epoch_site.config import BASE_DIR
+from tests.support.nodes import node_environment, start_launcher
 from tests.support.zookeeper import ZooKeeperServer, free_port
 
 ADMIN = ("admin", "admin")
@@ -71,26 +71,8 @@ class Node:
         return self.process is not None and self.process.poll() is None
 
     def start(self) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("EPOCH_", "ZK_", "DROVE_"))}
-        env.update(self.env)
-        env.update(
-            EPOCH_PORT=str(self.port),
-            EPOCH_ADMIN_PORT=str(self.admin_port),
-            EPOCH_ADVERTISE_URL=self.url,
-            EPOCH_DATA_DIR=str(self.workdir / "data"),
-            EPOCH_NODE_NAME=self.name,
-        )
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        log = (self.workdir / "epoch.log").open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "epoch_site.launcher"],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: teardown can kill all children
-        )
-        log.close()
+        env = node_environment(self.name, self.workdir, self.port, self.admin_port, self.env)
+        self.process = start_launcher(self.workdir, env)
 
     def wait_healthy(self, timeout_s: float = START_TIMEOUT_S) -> None:
         def healthy() -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -14,11 +13,12 @@ import pytest
 import requests
 
 from epoch_site.config import BASE_DIR
+from tests.support.nodes import clean_environment
 from tests.support.zookeeper import free_port
 
 
 def epoch_env(tmp_path: Path, **values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EPOCH_", "ZK_", "DROVE_"))}
+    env = clean_environment()
     env.update(
         EPOCH_DATA_DIR=str(tmp_path / "data"),
         EPOCH_BIND_HOST="127.0.0.1",
