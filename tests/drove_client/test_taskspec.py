@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 
 from drove_client.taskspec import build_task_spec, create_operation, kill_operation
+from tests.topologies import examples
 
 TASK_ID = "nightly-report-ESR-2024-10-18-02-30-00-000-docker-task"
 OP_SPEC = {"timeout": "300 seconds", "parallelism": 1, "failureStrategy": "STOP"}
 
 
-def full_task() -> dict[str, object]:
-    return {
-        "type": "CONTAINER_EXECUTION",
-        "taskName": "docker-task",
-        "executable": {
-            "type": "DOCKER",
-            "url": "ghcr.io/acme/report-job:1.4.2",
-            "dockerPullTimeout": "120 seconds",
-        },
-        "resources": [{"type": "CPU", "count": 2}, {"type": "MEMORY", "sizeInMB": 2048}],
-        "volumes": [{"pathInContainer": "/data", "pathOnHost": "/mnt/data", "mode": "READ_ONLY"}],
-        "configs": [],
-        "logging": {"type": "LOCAL", "maxSize": "10m", "maxFiles": 3, "compress": True},
-        "placementPolicy": {"type": "ANY"},
-        "tags": {"team": "reports"},
-        "env": {"REPORT_DATE": "yesterday"},
-        "args": ["--verbose"],
-    }
+def full_task() -> dict[str, Any]:
+    """The container task of the model's full create example (epoch-model.md §10)."""
+    return copy.deepcopy(examples.FULL_CREATE["task"])
 
 
 def test_spec_matches_the_contracts_example_in_content_and_order() -> None:
