@@ -70,21 +70,26 @@ def new_client(config: ZooKeeperConfig) -> KazooClient:
     )
 
 
+def started_client(config: ZooKeeperConfig, timeout_s: float = CONNECT_TIMEOUT_S) -> KazooClient:
+    """A new client, connected, with the namespace root in place (health checks look for it);
+    raises kazoo's timeout error if ZooKeeper is unreachable."""
+    client = new_client(config)
+    try:
+        client.start(timeout=timeout_s)
+        client.ensure_path(f"/{config.namespace}")
+    except Exception:
+        client.stop()
+        client.close()
+        raise
+    return client
+
+
 def shared_client(config: ZooKeeperConfig) -> KazooClient:
-    """The process-wide started client; raises kazoo's timeout error if ZooKeeper is unreachable."""
+    """The process-wide started client."""
     global _client
     with _lock:
         if _client is None:
-            client = new_client(config)
-            try:
-                client.start(timeout=CONNECT_TIMEOUT_S)
-                # The namespace root exists from start-up on; health checks look for it.
-                client.ensure_path(f"/{config.namespace}")
-            except Exception:
-                client.stop()
-                client.close()
-                raise
-            _client = client
+            _client = started_client(config)
         return _client
 
 

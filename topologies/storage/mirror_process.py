@@ -68,15 +68,12 @@ def serve_mirror(config: ZooKeeperConfig, synced: Event, stopping: Event) -> Non
     import django
 
     django.setup()
-    from topologies.storage.connection import new_client
+    from topologies.storage.connection import started_client
     from topologies.storage.mirror import ZkMirror
     from topologies.storage.paths import Paths
 
-    paths = Paths(config.namespace)
-    client = new_client(config)
-    client.start(timeout=30)
-    client.ensure_path(paths.root)
-    mirror = ZkMirror(client, paths)
+    client = started_client(config, timeout_s=30)
+    mirror = ZkMirror(client, Paths(config.namespace))
     mirror.start()
     try:
         while not stopping.wait(REPORT_INTERVAL_S):

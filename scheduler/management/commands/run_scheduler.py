@@ -31,7 +31,7 @@ from scheduler.engine import Engine, EngineOptions
 from scheduler.events import EventBus
 from scheduler.notifications import MailNotifier
 from topologies.storage.base import Store
-from topologies.storage.connection import new_client
+from topologies.storage.connection import started_client
 from topologies.storage.embedded import SqlStore
 from topologies.storage.factory import scheduler_store
 from topologies.storage.mirror_process import MirrorProcess
@@ -90,9 +90,7 @@ class Command(BaseCommand):
 
     def _serve_cluster(self, config: EpochConfig, wait_for_web: bool) -> None:
         paths = Paths(config.zookeeper.namespace)
-        client = new_client(config.zookeeper)
-        client.start(timeout=30)
-        client.ensure_path(paths.root)
+        client = started_client(config.zookeeper, timeout_s=30)
         mirror = MirrorProcess(config.zookeeper)
         mirror.start()
         watchdog = threading.Thread(target=self._watch, args=(mirror,), daemon=True)
