@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import unquote
 
 from drove_client.simulator import wire
@@ -31,6 +31,7 @@ from drove_client.simulator.wire import Answer
 log = logging.getLogger(__name__)
 
 MAINTENANCE = "Cluster is in maintenance mode"
+Parsed = TypeVar("Parsed")
 
 
 class Leadership(Protocol):
@@ -114,15 +115,23 @@ class DroveApi:
 
     # --- endpoints ------------------------------------------------------------------------------
 
-    def _operation(self, request: Request, _: tuple[str, ...]) -> Answer:
+    def _accepted(self, parse: Callable[[bytes], Parsed], body: bytes) -> Parsed | Answer:
+        """The parsed body of a command, or the answer refusing it (bad JSON or fields, or the
+        cluster in maintenance)."""
         try:
-            operation = parse_operation(request.body)
+            parsed = parse(body)
         except JsonFailure as error:
             return wire.json_validation_failure(str(error))
         except BeanFailure as error:
             return self._invalid(error.errors)
         if self.settings.maintenance:
             return self._invalid([MAINTENANCE])
+        return parsed
+
+    def _operation(self, request: Request, _: tuple[str, ...]) -> Answer:
+        operation = self._accepted(parse_operation, request.body)
+        if not isinstance(operation, Operation):
+            return operation
         if operation.type == "KILL":
             return self._kill(operation)
         try:
@@ -165,14 +174,9 @@ class DroveApi:
         return wire.success(self.store.listed())
 
     def _validate(self, request: Request, _: tuple[str, ...]) -> Answer:
-        try:
-            spec = parse_task_spec(request.body)
-        except JsonFailure as error:
-            return wire.json_validation_failure(str(error))
-        except BeanFailure as error:
-            return self._invalid(error.errors)
-        if self.settings.maintenance:
-            return self._invalid([MAINTENANCE])
+        spec = self._accepted(parse_task_spec, request.body)
+        if not isinstance(spec, dict):
+            return spec
         errors = self.store.check_spec(spec)
         return self._invalid(errors) if errors else wire.success()
 
