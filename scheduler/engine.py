@@ -289,11 +289,12 @@ class Engine:
             return False
         # Starts and skips of one instant are written together, in one pipelined round.
         created = self._create_runs([run for run, _ in starts] + skips)
-        for (run, details), was_created in zip(starts, created, strict=False):
+        started, skipped = created[: len(starts)], created[len(starts) :]
+        for (run, details), was_created in zip(starts, started, strict=True):
             if was_created:
                 self.bus.publish(run_event(run))
                 self._follow(run, details)
-        for run, was_created in zip(skips, created[len(starts) :], strict=True):
+        for run, was_created in zip(skips, skipped, strict=True):
             if was_created:
                 self.bus.publish(run_event(run))
         return True
