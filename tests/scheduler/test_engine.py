@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -18,12 +17,12 @@ from drove_client.client import DroveClient
 from drove_client.simulator import DroveSimulator
 from epoch_site.config import NotifyConfig
 from scheduler.core.clock import ManualClock
-from scheduler.core.tasks import Limits
 from scheduler.drove_gateway import DroveGateway
-from scheduler.engine import Engine, EngineOptions
+from scheduler.engine import Engine
 from scheduler.events import EpochEvent, EventBus
 from scheduler.notifications import MailNotifier
 from tests.drove_client.conftest import drove_config, fast_settings
+from tests.scheduler.options import SECOND, START, STEPPED_OPTIONS
 from tests.support.smtp import smtp_server
 from tests.topologies.api.conftest import topology_body
 from topologies.codec import topology_from_json
@@ -31,10 +30,6 @@ from topologies.domain import RunInfo, RunState, TaskState, TopologyDetails, Top
 from topologies.storage.embedded import SqlStore
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-UTC = ZoneInfo("UTC")
-START = 1_772_323_200_000  # 2026-03-01T00:00:00Z
-SECOND = 1000
 
 
 @dataclass
@@ -93,17 +88,7 @@ def harness() -> Iterator[Harness]:
         events: list[EpochEvent] = []
         bus.subscribe(events.append)
         store = SqlStore()
-        options = EngineOptions(
-            zone=UTC,
-            poll_interval_ms=0,
-            refresh_interval_ms=0,
-            cleanup_interval_ms=3_600_000,
-            runs_per_topology=100,
-            misfire_grace_ms=600_000,
-            limits=Limits(retry_count=3, missing_task_timeout_ms=600_000),
-            workers=4,
-        )
-        engine = Engine(store, DroveGateway(client), clock, bus, options)
+        engine = Engine(store, DroveGateway(client), clock, bus, STEPPED_OPTIONS)
         yield Harness(engine, clock, store, simulator, events)
         engine.close()
         bus.close()

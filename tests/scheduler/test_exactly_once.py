@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import pytest
 from kazoo.client import KazooClient
@@ -17,12 +16,12 @@ from kazoo.client import KazooClient
 from drove_client.client import DroveClient
 from drove_client.simulator import DroveSimulator
 from scheduler.core.clock import ManualClock
-from scheduler.core.tasks import Limits
 from scheduler.drove_gateway import DroveGateway
 from scheduler.election import LeaderElection
-from scheduler.engine import Engine, EngineOptions
+from scheduler.engine import Engine
 from scheduler.events import EventBus
 from tests.drove_client.conftest import drove_config, fast_settings
+from tests.scheduler.options import SECOND, START, STEPPED_OPTIONS
 from tests.topologies.api.conftest import topology_body
 from topologies.codec import topology_from_json
 from topologies.domain import RunState, TopologyDetails, TopologyState
@@ -30,19 +29,6 @@ from topologies.storage.paths import Paths
 from topologies.storage.zk import ZkStore
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-START = 1_772_323_200_000
-SECOND = 1000
-OPTIONS = EngineOptions(
-    zone=ZoneInfo("UTC"),
-    poll_interval_ms=0,
-    refresh_interval_ms=0,
-    cleanup_interval_ms=3_600_000,
-    runs_per_topology=100,
-    misfire_grace_ms=600_000,
-    limits=Limits(retry_count=3, missing_task_timeout_ms=600_000),
-    workers=4,
-)
 
 
 @dataclass
@@ -78,7 +64,9 @@ def cluster(
         election = LeaderElection(client, Paths(), f"http://node-{name}:8080")
         store = ZkStore(client, Paths(), fence=election.fence_path)
         gateway = DroveGateway(DroveClient(drove_config([simulator.url])))
-        node = Node(client, election, store, Engine(store, gateway, clock, EventBus(), OPTIONS))
+        node = Node(
+            client, election, store, Engine(store, gateway, clock, EventBus(), STEPPED_OPTIONS)
+        )
         node.engine.is_leader = lambda n=node: n.believes_it_leads or n.election.is_leader
         nodes.append(node)
     yield clock, nodes
