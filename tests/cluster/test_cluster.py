@@ -8,6 +8,7 @@ import signal
 import uuid
 from typing import Any
 
+import psutil
 import requests
 
 from tests.cluster.conftest import ADMIN, LEADER_PATH, Cluster, Node, wait_for
@@ -306,3 +307,22 @@ def test_sigkill_on_the_leader_during_a_run_resumes_the_same_run(three_nodes: Cl
     assert len(tasks) == 1, tasks
     assert tasks[0].state == "STOPPED", tasks[0].history
     assert len(creates_of(three_nodes, tasks[0].task_id)) == 1
+
+
+def mirror_process_of(node: Node) -> psutil.Process:
+    """The child of the node's ``run_scheduler`` that keeps its SQL mirror."""
+    assert node.process is not None
+    launcher = psutil.Process(node.process.pid)
+    children = launcher.children(recursive=True)
+    (mirror,) = [p for p in children if "spawn_main" in " ".join(p.cmdline())]
+    return mirror
+
+
+def test_a_node_whose_mirror_process_dies_stops(three_nodes: Cluster) -> None:
+    leader = three_nodes.agreed_leader()
+    follower = three_nodes.followers(leader)[0]
+    assert follower.process is not None
+    mirror_process_of(follower).kill()
+    assert follower.process.wait(timeout=30) != 0  # a node must not serve from a dead mirror
+    assert "The mirror process stopped" in follower.log_tail(200)
+    assert three_nodes.agreed_leader() is leader
