@@ -102,8 +102,10 @@ def test_create_with_a_bad_cron_then_a_good_one(browser: Browser, epoch: str) ->
     )
     snapshot(page, "home-with-error")
     assert page.url == f"{epoch}/"
+    expect(page.get_by_text("day-of-month")).to_have_count(1)  # said once, not in two places
     page.fill("#f-cron", "0 30 2 ? * MON-FRI")
     expect(page.get_by_test_id("cron-preview")).to_contain_text("Monday through Friday")
+    expect(page.locator("[data-field=cron]")).to_be_empty()
     page.click("[data-testid=submit]")
     page.wait_for_url(f"{epoch}/topologies/ui-created")
     expect(page.get_by_test_id("topology-id")).to_have_text("ui-created")
@@ -143,6 +145,26 @@ def test_kill_a_long_task(browser: Browser, epoch: str) -> None:
     kill.click()
     expect(page.locator(".run-row").first).to_have_attribute("data-state", "FAILED", timeout=20_000)
     snapshot(page, "topology-killed")
+
+
+def test_an_open_run_stays_open_when_newer_runs_appear(browser: Browser, epoch: str) -> None:
+    page = logged_in(browser, epoch, "admin")
+    create(page, epoch, "ui-open", env={"DROVE_SIM_DURATION": "1h"})
+    page.click("[data-action=run]")
+    first = page.locator(".run-row").first
+    expect(first).to_have_attribute("data-state", "RUNNING", timeout=20_000)
+    first_run = first.get_attribute("data-run")
+    first.locator("button").click()
+    expect(page.locator(f"#tasks-{first_run}")).to_be_visible()
+    started = requests.put(
+        f"{epoch}/apis/v1/topologies/ui-open/run", auth=("admin", "admin"), timeout=5
+    ).json()
+    second_run = started["data"]["runId"]
+    # No reload: the live refresh brings the new run in above the open one.
+    expect(page.locator(".run-row").first).to_have_attribute("data-run", second_run, timeout=20_000)
+    expect(page.locator(f"#tasks-{first_run}")).to_be_visible()
+    expect(page.locator(f"#tasks-{second_run}")).to_be_hidden()
+    snapshot(page, "topology-open-run")
 
 
 def test_delete_names_the_topology(browser: Browser, epoch: str) -> None:

@@ -83,6 +83,7 @@ function showErrors(form, payload) {
       slot.textContent = error;
       const input = form.elements[field];
       if (input && input.classList) input.classList.add("is-invalid");
+      if (field === "cron") showPreview(form, "", false); // the field's message says it once
     } else {
       general.push(error);
     }
@@ -93,21 +94,32 @@ function showErrors(form, payload) {
   alert.classList.toggle("d-none", general.length === 0);
 }
 
+function showPreview(form, text, failed) {
+  const target = form.querySelector("#cron-preview");
+  target.textContent = text;
+  target.classList.toggle("text-danger", failed);
+}
+
+// The preview and a rejected submit both explain a bad cron; only the newest one shows.
+function clearCronError(form) {
+  form.querySelector('[data-field="cron"]').textContent = "";
+  form.elements.cron.classList.remove("is-invalid");
+}
+
 let previewTimer = null;
 function previewCron(form) {
   clearTimeout(previewTimer);
   previewTimer = setTimeout(async () => {
-    const target = form.querySelector("#cron-preview");
     const expression = form.elements.cron.value.trim();
-    if (!expression) { target.textContent = ""; return; }
+    clearCronError(form);
+    if (!expression) { showPreview(form, "", false); return; }
     const result = await call("GET", `/apis/v1/cron/preview?count=5&expression=${encodeURIComponent(expression)}`);
     if (result.ok) {
       const data = result.payload.data;
-      target.textContent = `${data.description} — next: ${data.nextFireTimes.map((f) => f.iso.replace("T", " ").slice(0, 19)).join(", ")} (${data.timezone})`;
-      target.classList.remove("text-danger");
+      const times = data.nextFireTimes.map((f) => f.iso.replace("T", " ").slice(0, 19)).join(", ");
+      showPreview(form, `${data.description} — next: ${times} (${data.timezone})`, false);
     } else {
-      target.textContent = ((result.payload.data || {}).validationErrors || [result.payload.message]).join("; ");
-      target.classList.add("text-danger");
+      showPreview(form, ((result.payload.data || {}).validationErrors || [result.payload.message]).join("; "), true);
     }
   }, 350);
 }
