@@ -7,8 +7,10 @@ for ``remaining`` requests or until cleared. Modes:
 * ``delay``: process the request, then hold the answer ``delay_s`` (an accepted CREATE whose answer
   arrives after the client's time-out);
 * ``delay-before``: hold ``delay_s``, then process and answer;
-* ``status``: answer ``status`` without processing (500 as Drove's "Unexpected Server error",
-  502/503/504 as a load balancer's page, anything else as a FAILED envelope "Simulated fault");
+* ``status``: answer ``status`` without processing: ``body`` verbatim as JSON when given, else
+  500 as Drove's "Unexpected Server error" naming ``message``, 502/503/504 as a load balancer's
+  page, anything else as a FAILED envelope with ``message`` (default "Test failure", the texts of
+  the scenarios);
 * ``not-leader``: answer 400 "This node is not the leader controller".
 
 Refused connections are not a per-request fault: the controller closes its listening socket
@@ -35,6 +37,8 @@ class Fault:
     match: str = ""
     remaining: int | None = None  # None: until cleared
     controller: int | None = None  # None: every controller
+    message: str = "Test failure"
+    body: Any = None  # a JSON value answered verbatim by a ``status`` fault
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -59,6 +63,8 @@ class Fault:
             match=str(data.get("match") or ""),
             remaining=None if data.get("count") is None else int(data["count"]),
             controller=None if data.get("controller") is None else int(data["controller"]),
+            message=str(data.get("message") or "Test failure"),
+            body=data.get("body"),
         )
 
 

@@ -199,7 +199,7 @@ class DroveSimulator:
         if fault.mode == "drop":
             return None
         if fault.mode == "status":
-            return wire.injected_status(fault.status)
+            return wire.injected_status(fault.status, fault.message, fault.body)
         if fault.mode == "not-leader":
             return wire.not_leader()
         answer = self.api.answer(request)

@@ -76,13 +76,16 @@ def gateway_error(http_status: int) -> Answer:
     return Answer(http_status, page.encode(), "text/html")
 
 
-def injected_status(http_status: int) -> Answer:
-    """An injected fault's answer: Drove's 500, a load balancer's 502/503/504, else an envelope."""
+def injected_status(http_status: int, message: str, body: Any = None) -> Answer:
+    """An injected fault's answer: ``body`` as given, else Drove's 500, a load balancer's
+    502/503/504, or a FAILED envelope carrying ``message``."""
+    if body is not None:
+        return Answer(http_status, dumps(body))
     if http_status == 500:
-        return server_error("Simulated fault")
+        return server_error(message)
     if http_status in (502, 503, 504):
         return gateway_error(http_status)
-    return failed(http_status, "Simulated fault")
+    return failed(http_status, message)
 
 
 def control_json(value: Any, http_status: int = 200) -> Answer:

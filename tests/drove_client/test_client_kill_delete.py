@@ -51,7 +51,7 @@ def test_kill_answered_200_failed(client: DroveClient, simulator: DroveSimulator
     response = client.kill_task("t1")
     assert (response.success, response.message) == (
         False,
-        "Task cancellation failed with error: Simulated fault",
+        "Task cancellation failed with error: Test failure",
     )
 
 
@@ -63,7 +63,7 @@ def test_kill_answered_500_reports_status_and_body(
     assert response.success is False
     assert response.message == (
         "Task cancellation failed with status: [500] "
-        '{"status":"FAILED","data":{"failure":"Simulated fault"},"message":"Unexpected Server error"}'
+        '{"status":"FAILED","data":{"failure":"Test failure"},"message":"Unexpected Server error"}'
     )
 
 

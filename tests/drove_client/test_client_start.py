@@ -122,7 +122,7 @@ def test_success_status_200_with_failed_envelope_is_a_rejection(
     outcome = client.start_task(TASK_ID, container_task())
     assert outcome.state is TaskState.FAILED
     assert outcome.error_message == (
-        'Received error from api: [200] {"status":"FAILED","message":"Simulated fault"}'
+        'Received error from api: [200] {"status":"FAILED","message":"Test failure"}'
     )
 
 

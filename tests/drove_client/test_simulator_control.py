@@ -150,6 +150,9 @@ def test_maintenance_toggle(sim: Sim) -> None:
     [
         ({"mode": "status", "status": 503}, 503, "503 Service Unavailable"),
         ({"mode": "status", "status": 500}, 500, "Unexpected Server error"),
+        ({"mode": "status", "status": 400}, 400, '"message":"Test failure"'),
+        ({"mode": "status", "status": 200, "message": "Disk full"}, 200, '"message":"Disk full"'),
+        ({"mode": "status", "status": 500, "body": {"x": 1}}, 500, '{"x":1}'),
         ({"mode": "not-leader"}, 400, "This node is not the leader controller"),
     ],
 )

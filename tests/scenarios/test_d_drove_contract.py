@@ -64,17 +64,21 @@ def test_create_kill_and_delete_calls_carry_the_contract(
     assert epoch.simulator.requests(path="/apis/v1/ping") == []
 
 
+TEST_FAILURE = {"status": "FAILED", "message": "Test failure"}  # the scenarios' answer body
+
+
 @pytest.mark.parametrize("status", [500, 200])
 def test_create_answered_with_an_error_fails_the_task(epoch: Epoch, status: int) -> None:
     """Scenario 75: CREATE answered 500, or 200 with a FAILED envelope."""
     epoch.create(cron_topology())
-    epoch.fault(mode="status", status=status, match=OPERATIONS, remaining=1)
+    epoch.fault(mode="status", status=status, body=TEST_FAILURE, match=OPERATIONS, remaining=1)
     epoch.advance_to(5)
     (run,) = epoch.runs()
     task = run["tasks"]["test-task-1"]
     assert (run["state"], task["state"], task["upstreamId"]) == ("FAILED", "FAILED", "UNKNOWN")
-    assert task["errorMessage"].startswith(f"Received error from api: [{status}] ")
-    assert '"status":"FAILED"' in task["errorMessage"].replace(" ", "")
+    assert task["errorMessage"] == (
+        f'Received error from api: [{status}] {{"status":"FAILED","message":"Test failure"}}'
+    )
     assert len(epoch.creates()) == 1  # an answered CREATE is not sent again
 
 
@@ -138,12 +142,11 @@ def test_unreadable_task_becomes_unknown_after_the_retry_budget(epoch: Epoch, st
 @pytest.mark.parametrize(
     ("fault", "reason"),
     [
-        ({"mode": "status", "status": 200}, "Task cancellation failed with error: Simulated fault"),
-        ({"mode": "status", "status": 400}, "Task cancellation failed with error: Simulated fault"),
+        ({"mode": "status", "status": 200}, "Task cancellation failed with error: Test failure"),
+        ({"mode": "status", "status": 400}, "Task cancellation failed with error: Test failure"),
         (
-            {"mode": "status", "status": 500},
-            'Task cancellation failed with status: [500] {"status":"FAILED",'
-            '"data":{"failure":"Simulated fault"},"message":"Unexpected Server error"}',
+            {"mode": "status", "status": 500, "body": TEST_FAILURE},
+            'Task cancellation failed with status: [500] {"status":"FAILED","message":"Test failure"}',
         ),
         ({"mode": "drop"}, "Could not send kill command to drove"),
     ],
