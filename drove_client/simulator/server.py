@@ -41,6 +41,7 @@ from drove_client.simulator.wire import Answer
 log = logging.getLogger(__name__)
 
 IDLE_CONNECTION_TIMEOUT_S = 30.0
+SUMMARY_MAX_BYTES = 4096  # answers logged with their body; larger ones with status only
 
 
 class DroveSimulator:
@@ -168,30 +169,35 @@ class DroveSimulator:
             self._log.clear()
             return count
 
-    def _record(self, request: Request, query: str, fault: Fault | None) -> None:
+    def _record(self, request: Request, query: str, fault: Fault | None) -> dict[str, Any]:
+        """Log a request as it arrives; its ``answer`` is filled in once it has one."""
+        entry = {
+            "seq": 0,
+            "time": int(time.time() * 1000),
+            "controller": request.controller,
+            "method": request.method,
+            "path": request.path,
+            "query": query,
+            "headers": dict(request.headers),
+            "body": _readable(request.body),
+            "fault": None if fault is None else fault.mode,
+            "answer": None,
+        }
         with self._log_lock:
             self._sequence += 1
-            self._log.append(
-                {
-                    "seq": self._sequence,
-                    "time": int(time.time() * 1000),
-                    "controller": request.controller,
-                    "method": request.method,
-                    "path": request.path,
-                    "query": query,
-                    "headers": dict(request.headers),
-                    "body": _readable(request.body),
-                    "fault": None if fault is None else fault.mode,
-                }
-            )
+            entry["seq"] = self._sequence
+            self._log.append(entry)
+        return entry
 
     # --- serving --------------------------------------------------------------------------------
 
     def answer_api(self, request: Request, query: str) -> Answer | None:
         """Drove's answer after the faults; None: drop the connection without answering."""
         fault = self.faults.take(request.controller, request.method, request.path)
-        self._record(request, query, fault)
-        return self.api.answer(request) if fault is None else self._faulty_answer(request, fault)
+        entry = self._record(request, query, fault)
+        answer = self.api.answer(request) if fault is None else self._faulty_answer(request, fault)
+        entry["answer"] = None if answer is None else _summary(answer)
+        return answer
 
     def _faulty_answer(self, request: Request, fault: Fault) -> Answer | None:
         if fault.mode == "delay-before":
@@ -384,6 +390,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # http.server's signature
         log.debug("%s %s", self.address_string(), format % args)
+
+
+def _summary(answer: wire.Answer) -> dict[str, Any]:
+    """What the log keeps of an answer: its status and, when small, its body. Bodies such as the
+    active-task list are large and the log keeps thousands of entries, so a large body is neither
+    kept nor parsed (``body`` None)."""
+    small = len(answer.body) <= SUMMARY_MAX_BYTES
+    return {"status": answer.status, "body": _readable(answer.body) if small else None}
 
 
 def _readable(body: bytes) -> Any:

@@ -59,6 +59,12 @@ def test_requests_are_logged_and_can_be_cleared(sim: Sim) -> None:
     assert [(r["method"], r["path"], r["controller"]) for r in logged] == [
         ("GET", "/apis/v1/ping", 0)
     ]
+    assert logged[0]["answer"]["status"] == 200
+    (missing,) = sim.control("GET", "requests?path=/instances/x")["requests"]
+    assert missing["answer"] == {
+        "status": 200,  # Drove's answer for an unknown task, with a FAILED envelope
+        "body": {"status": "FAILED", "message": "No such task instance epoch-1/x"},
+    }
     assert sim.control("DELETE", "requests") == {"cleared": 2}
     assert sim.control("GET", "requests")["requests"] == []
 
@@ -170,6 +176,8 @@ def test_drop_fault_closes_the_connection(sim: Sim) -> None:
     sim.control("POST", "faults", {"mode": "drop", "count": 1})
     with pytest.raises(requests.ConnectionError):
         sim.api("GET", "/apis/v1/ping")
+    (dropped,) = sim.control("GET", "requests")["requests"]
+    assert (dropped["fault"], dropped["answer"]) == ("drop", None)
 
 
 def test_delay_fault_holds_the_answer(sim: Sim) -> None:

@@ -95,7 +95,10 @@ def test_create_of_a_task_drove_already_runs_attaches_to_it(epoch: Epoch) -> Non
         "upstreamId": upstream,
         "errorMessage": "",
     }
-    assert len(epoch.creates()) == 1
+    (create,) = epoch.creates()
+    assert create["answer"]["status"] == 400
+    (error,) = create["answer"]["body"]["data"]["validationErrors"]
+    assert error.startswith("Task already exists")
     assert len(epoch.simulator.store.tasks()) == 1
     epoch.finish_on_drove(upstream)
     epoch.settle()
