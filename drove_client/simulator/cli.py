@@ -44,6 +44,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--deployed-apps", help="comma-separated source apps that survive failover")
     parser.add_argument("--retention-age", default="2d", help="age of finished records swept")
     parser.add_argument("--retention-interval", default="1h", help="retention sweep interval")
+    parser.add_argument(
+        "--max-logged-requests",
+        type=int,
+        default=SimSettings.max_logged_requests,
+        help="requests kept in the /_sim/requests log (oldest dropped first)",
+    )
 
 
 def settings_from_options(options: Mapping[str, Any]) -> SimSettings:
@@ -61,6 +67,7 @@ def settings_from_options(options: Mapping[str, Any]) -> SimSettings:
         deployed_apps=None if not deployed else frozenset(deployed.split(",")),
         retention_age_s=Duration.parse(options["retention_age"]).seconds,
         retention_interval_s=Duration.parse(options["retention_interval"]).seconds,
+        max_logged_requests=options.get("max_logged_requests") or SimSettings.max_logged_requests,
     )
     settings.add_users(*(SimUser.parse(text) for text in options.get("user") or ()))
     return settings

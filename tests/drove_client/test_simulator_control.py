@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import socket
@@ -15,7 +16,8 @@ import pytest
 import requests
 
 from drove_client.simulator import DroveSimulator
-from drove_client.simulator.cli import simulator_from_options
+from drove_client.simulator.cli import add_arguments, settings_from_options, simulator_from_options
+from drove_client.simulator.settings import SimSettings
 from tests.drove_client.conftest import APP, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -310,6 +312,22 @@ def test_port_option_puts_controllers_on_consecutive_ports() -> None:
     assert [c.port for c in simulator.controllers] == [7000, 7001, 7002]
     assert simulator.settings.users["a"].role == "EXTERNAL_READ_ONLY"
     assert simulator.settings.step_s == 1.0
+
+
+def test_log_size_option_bounds_the_request_log() -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    default = settings_from_options(vars(parser.parse_args([])))
+    assert default.max_logged_requests == SimSettings.max_logged_requests
+    options = vars(parser.parse_args(["--max-logged-requests", "2", "--port", "0"]))
+    simulator = simulator_from_options(options)
+    simulator.start()
+    try:
+        for _ in range(3):
+            requests.get(f"{simulator.url}/apis/v1/ping", timeout=5)
+        assert [r["seq"] for r in simulator.requests()] == [2, 3]
+    finally:
+        simulator.stop()
 
 
 def test_module_runs_without_django_until_sigint() -> None:
