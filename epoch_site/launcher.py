@@ -3,16 +3,19 @@
 Prepares the local database, then runs the web server, the leader-only scheduler and (in embedded
 mode without a Drove endpoint) the Drove simulator as child processes. SIGTERM or SIGINT stops all
 of them and exits with 143; if one child dies, the others are stopped and its exit code is returned.
+If the launcher itself is killed outright (SIGKILL, an OOM kill), each child gets SIGTERM from the
+kernel on Linux: an orphaned scheduler must not go on leading with no supervisor watching it.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType
 
@@ -20,6 +23,7 @@ from epoch_site.config import BASE_DIR, ConfigError, EpochConfig, load_config
 
 STOP_GRACE_S = 25.0
 EXIT_ON_SIGTERM = 143
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def main() -> int:
@@ -79,7 +83,9 @@ class Supervisor:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         for name, command in self.services.items():
-            self.children[name] = subprocess.Popen(command, cwd=Path(BASE_DIR))  # noqa: S603
+            self.children[name] = subprocess.Popen(  # noqa: S603
+                command, cwd=Path(BASE_DIR), preexec_fn=_stop_with(os.getpid())
+            )
         exit_code = self._wait_for_first_exit()
         self._stop_all()
         return EXIT_ON_SIGTERM if self.stopping else exit_code
@@ -108,6 +114,20 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
+
+
+def _stop_with(launcher_pid: int) -> Callable[[], None] | None:
+    """Run in each child before it starts: SIGTERM to the child when the launcher dies."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+    def arm() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != launcher_pid:  # the launcher died before the signal was armed
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return arm
 
 
 if __name__ == "__main__":

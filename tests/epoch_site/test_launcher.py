@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 
@@ -91,6 +92,21 @@ def test_embedded_start_serves_ui_and_health_and_stops_on_sigterm(
 
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=40) == 143
+
+
+def test_children_stop_when_the_launcher_is_killed(
+    running_epoch: tuple[subprocess.Popen[bytes], dict[str, str]],
+) -> None:
+    process, env = running_epoch
+    family = psutil.Process(process.pid).children(recursive=True)
+    names = " ".join(" ".join(child.cmdline()) for child in family)
+    assert all(part in names for part in ("gunicorn", "run_scheduler", "drove_simulator"))
+    process.kill()  # no clean-up runs in the launcher
+    process.wait()
+    _, orphans = psutil.wait_procs(family, timeout=40)
+    assert orphans == []
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{env['EPOCH_PORT']}/ping", timeout=5)
 
 
 @pytest.mark.parametrize(
