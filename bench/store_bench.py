@@ -385,6 +385,7 @@ class MirrorFigures:
     resync_s: float
     rss_mb: float
     zk_watches: int
+    warm_resync_s: float = 0.0
     update_burst_s: float = 0.0
     update_lag_s: float = 0.0
     create_burst_s: float = 0.0
@@ -411,6 +412,13 @@ def start_mirror(mirror: ZkMirror, address: str, args: argparse.Namespace) -> Mi
     gc.collect()
     watches = int(server_metrics(address).get("zk_watch_count", "0"))
     return MirrorFigures(args.burst, resync_s, rss_mb(), watches)
+
+
+def warm_resync(mirror: ZkMirror) -> float:
+    """A second full resync, the SQL mirror already current: what a restarted node pays."""
+    start = time.monotonic()
+    mirror.request_resync()
+    return wait_for(mirror.in_sync, "warm resync") - start
 
 
 def burst_of_updates(other: ZkStore, args: argparse.Namespace) -> tuple[float, float]:
@@ -454,6 +462,7 @@ def measure_mirror(address: str, args: argparse.Namespace) -> MirrorFigures:
     mirror = ZkMirror(node, PATHS)
     try:
         figures = start_mirror(mirror, address, args)
+        figures.warm_resync_s = warm_resync(mirror)
         other_node = zk_store(other, mirror=False)
         figures.update_burst_s, figures.update_lag_s = burst_of_updates(other_node, args)
         figures.create_burst_s, figures.create_lag_s = burst_of_creates(other_node, args)
@@ -491,6 +500,7 @@ def summary(population: Population, lifecycle: Lifecycle, mirror: MirrorFigures)
         "zk_zxids_per_run": round(lifecycle.zxids / lifecycle.runs, 3),
         "lifecycle_requests": lifecycle.by_request,
         "mirror_resync_s": round(mirror.resync_s, 2),
+        "mirror_warm_resync_s": round(mirror.warm_resync_s, 2),
         "mirror_lag_update_s": round(mirror.update_lag_s, 3),
         "mirror_lag_create_s": round(mirror.create_lag_s, 3),
         "burst": mirror.burst,
@@ -526,6 +536,7 @@ def print_report(figures: dict[str, Any]) -> None:
         f"    {f['burst']} creates: burst {f['create_burst_s']} s, lag {f['mirror_lag_create_s']} s"
     )
     print(f"    full resync {f['mirror_resync_s']} s, server watches {f['zk_watches']}")
+    print(f"    full resync again, mirror current {f['mirror_warm_resync_s']} s")
     print(f"  Resident memory of the node          {f['rss_mb']} MB  (target < 300 MB)")
     print(
         f"    after the bursts {f['rss_after_bursts_mb']} MB, peak (getrusage) {f['peak_rss_mb']} MB"

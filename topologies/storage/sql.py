@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import prefetch_related_objects
 
 from topologies import models
 from topologies.codec import details_from_json, run_from_json, topology_to_json
@@ -159,6 +160,7 @@ def mirror_runs(items: Sequence[tuple[RunInfo, int]]) -> list[bool]:
 
 def _mirror_runs(items: Sequence[tuple[RunInfo, int]]) -> list[bool]:
     existing = _existing_runs(items)
+    _prefetch_tasks_of_outdated(existing, items)
     fresh: dict[tuple[str, str], tuple[RunInfo, int]] = {}
     bumped: list[tuple[models.TopologyRun, RunInfo]] = []
     rewritten: list[tuple[models.TopologyRun, RunInfo]] = []
@@ -181,6 +183,20 @@ def _mirror_runs(items: Sequence[tuple[RunInfo, int]]) -> list[bool]:
     _rewrite_runs(rewritten)
     update_rows(models.TopologyRun, ["version"], [row for row, _ in bumped])
     return results
+
+
+def _prefetch_tasks_of_outdated(
+    existing: dict[tuple[str, str], models.TopologyRun], items: Sequence[tuple[RunInfo, int]]
+) -> None:
+    """Load, in one query, the tasks of every row about to be compared with a newer record."""
+    outdated = [
+        row
+        for run, version in items
+        if (row := existing.get((run.topology_id, run.run_id))) is not None
+        and row.version < version
+        and row.updated == run.updated
+    ]
+    prefetch_related_objects(outdated, "task_runs")
 
 
 def _existing_runs(

@@ -187,6 +187,23 @@ class TestVersionedRunWrites:
         assert mirror_runs([(grown, 2)]) == [True]
         assert self.stored(run.run_id).tasks == grown.tasks
 
+    def test_a_task_change_that_kept_updated_is_still_written(self) -> None:
+        run = samples.run()
+        mirror_runs([(run, 0)])  # a write through this node: version unknown
+        record = TaskRecord(run.tasks["docker-task"].task_id, TaskState.RUNNING, "up", "")
+        changed = replace(run, tasks={"docker-task": record})
+        assert mirror_runs([(changed, 3)]) == [True]
+        assert self.stored(run.run_id) == changed
+
+    def test_newer_versions_of_unchanged_runs_cost_a_few_queries_per_batch(
+        self, django_assert_max_num_queries: Any
+    ) -> None:
+        runs = [samples.run(run_id=f"ESR-2024-10-18-02-{i:02d}-00-000") for i in range(50)]
+        mirror_runs([(run, 0) for run in runs])
+        with django_assert_max_num_queries(8):  # not one (or two) per run
+            assert mirror_runs([(run, 7) for run in runs]) == [False] * 50
+        assert set(runs_query("nightly-report").values_list("version", flat=True)) == {7}
+
 
 def test_in_sync_only_after_a_full_resynchronisation(zk: KazooClient) -> None:
     load_original_data(zk)
