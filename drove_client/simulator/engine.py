@@ -11,6 +11,8 @@ Invariants:
 
 from __future__ import annotations
 
+import collections
+import itertools
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -55,7 +57,11 @@ def requirements(spec: Mapping[str, Any]) -> tuple[int, int]:
 
 
 class Cluster:
-    """The executors' cores and memory; the layout follows the settings as they are now."""
+    """The executors' cores and memory; the layout follows the settings as they are now.
+
+    Work is proportional to the cores in use, never to the cluster's size, so a simulated
+    cluster of a million cores costs no more per CREATE than one of a dozen.
+    """
 
     def __init__(self, settings: SimSettings) -> None:
         self.settings = settings
@@ -65,24 +71,25 @@ class Cluster:
 
     def free_cores(self) -> int:
         with self._lock:
-            return sum(1 for core in range(self.settings.cpus) if core not in self._used_cores)
+            return self.settings.cpus - sum(1 for c in self._used_cores if c < self.settings.cpus)
 
     def free_memory(self) -> int:
         with self._lock:
             return max(0, self.settings.memory_mb - self._used_memory)
 
     def allocate(self, cores: int, memory_mb: int) -> Allocation | None:
-        """Cores on one NUMA node and the memory; None when no executor fits the task."""
+        """The lowest free cores of the first NUMA node that has enough, and the memory; None
+        when no executor fits the task."""
         with self._lock:
             if memory_mb > self.settings.memory_mb - self._used_memory:
                 return None
-            for node, free in self._free_by_node():
-                if len(free) >= cores:
-                    taken = tuple(free[:cores])
-                    self._used_cores.update(taken)
-                    self._used_memory += memory_mb
-                    return Allocation(node, taken, memory_mb)
-            return None
+            node = self._first_node_with(cores)
+            if node is None:
+                return None
+            taken = tuple(itertools.islice(self._free_cores_of(node), cores))
+            self._used_cores.update(taken)
+            self._used_memory += memory_mb
+            return Allocation(node, taken, memory_mb)
 
     def release(self, allocation: Allocation | None) -> None:
         if allocation is None:
@@ -91,11 +98,27 @@ class Cluster:
             self._used_cores.difference_update(allocation.cores)
             self._used_memory = max(0, self._used_memory - allocation.memory_mb)
 
-    def _free_by_node(self) -> Iterator[tuple[int, list[int]]]:
+    def _first_node_with(self, cores: int) -> int | None:
+        per_node, cpus = self.settings.cores_per_node, self.settings.cpus
+        used_by_node = collections.Counter(c // per_node for c in self._used_cores if c < cpus)
+        nodes = (cpus + per_node - 1) // per_node
+        # Only nodes with a core in use can be short; of the others the first is the lowest.
+        for node in sorted({*used_by_node, self._first_untouched(used_by_node, nodes)}):
+            if node < nodes and self._node_size(node) - used_by_node[node] >= cores:
+                return node
+        return None
+
+    @staticmethod
+    def _first_untouched(used_by_node: collections.Counter[int], nodes: int) -> int:
+        return next((n for n in range(nodes) if n not in used_by_node), nodes)
+
+    def _node_size(self, node: int) -> int:
         per_node = self.settings.cores_per_node
-        for node in range((self.settings.cpus + per_node - 1) // per_node):
-            cores = range(node * per_node, min((node + 1) * per_node, self.settings.cpus))
-            yield node, [core for core in cores if core not in self._used_cores]
+        return min(per_node, self.settings.cpus - node * per_node)
+
+    def _free_cores_of(self, node: int) -> Iterator[int]:
+        start = node * self.settings.cores_per_node
+        return (c for c in range(start, start + self._node_size(node)) if c not in self._used_cores)
 
 
 def spec_errors(spec: Mapping[str, Any], settings: SimSettings, cluster: Cluster) -> list[str]:
