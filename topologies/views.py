@@ -7,6 +7,7 @@ the UI's JSON posts), so the server enforces roles whatever a page shows.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,6 @@ from django.views.generic import TemplateView
 from epoch_site.accounts.permissions import ReadRequiredMixin
 from scheduler.core.clock import SystemClock
 from scheduler.core.triggers import next_fire
-from scheduler.cron_preview import iso_time
 from scheduler.cron_text import describe
 from topologies import models
 from topologies.codec import details_to_json
@@ -82,7 +82,7 @@ def _table_row(row: models.Topology, zone: ZoneInfo) -> dict[str, Any]:
         "state": row.state,
         "next_fire": _next_fire(details, zone),
         "last_run": last,
-        "created": iso_time(row.created, zone),
+        "created": shown_time(row.created, zone),
     }
 
 
@@ -93,7 +93,12 @@ def _trigger_text(trigger: Any, zone: ZoneInfo) -> dict[str, str]:
         except ValueError:
             description = "not a valid Quartz expression"
         return {"kind": "Cron", "value": trigger.time_spec, "description": description}
-    return {"kind": "At", "value": iso_time(trigger.time, zone), "description": "once"}
+    return {"kind": "At", "value": shown_time(trigger.time, zone), "description": "once"}
+
+
+def shown_time(epoch_ms: int, zone: ZoneInfo) -> str:
+    """A time as every page shows it: to the second, in Epoch's zone (named beside it)."""
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=zone).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _next_fire(details: Any, zone: ZoneInfo) -> str:
@@ -103,7 +108,7 @@ def _next_fire(details: Any, zone: ZoneInfo) -> str:
         fire = next_fire(details.topology.trigger, SystemClock().now_ms(), zone)
     except ValueError:
         return ""
-    return iso_time(fire, zone) if fire is not None else ""
+    return shown_time(fire, zone) if fire is not None else ""
 
 
 class TopologyView(ReadRequiredMixin, TemplateView):

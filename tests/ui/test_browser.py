@@ -10,6 +10,8 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -56,8 +58,8 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-def logged_in(browser: Browser, base: str, user: str) -> Page:
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
+def logged_in(browser: Browser, base: str, user: str, timezone_id: str | None = None) -> Page:
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, timezone_id=timezone_id)
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto(f"{base}/login")
     page.fill("#id_username", user)
@@ -121,6 +123,23 @@ def test_run_now_reaches_completed(browser: Browser, epoch: str) -> None:
         "data-state", "COMPLETED", timeout=20_000
     )
     snapshot(page, "topology-run-completed")
+
+
+def test_times_show_in_epochs_zone_whatever_the_browsers(browser: Browser, epoch: str) -> None:
+    page = logged_in(browser, epoch, "admin", timezone_id="Asia/Kolkata")
+    create(page, epoch, "ui-zone")
+    page.click("[data-action=run]")
+    expect(page.get_by_test_id("action-result")).to_contain_text("Started run EIR-")
+    page.reload()
+    runs = requests.get(f"{epoch}/apis/v1/topologies/ui-zone/runs", auth=("guest", "guest"))
+    created = runs.json()["data"][0]["created"]
+    zone = page.evaluate("document.body.dataset.timeZone")
+    assert ZoneInfo(zone).utcoffset(None) == timedelta(0)  # the test node runs on UTC
+    shown = datetime.fromtimestamp(created / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+    expect(page.locator(".run-row [data-ms]").first).to_have_text(shown)  # not Kolkata's time
+    expect(page.get_by_test_id("runs-table")).to_contain_text(f"Started ({zone})")
+    next_fire = page.locator("dt:has-text('Next fire') + dd")
+    expect(next_fire).to_have_text(f"2099-01-01 00:00:00 ({zone})")
 
 
 def test_pause_and_resume(browser: Browser, epoch: str) -> None:

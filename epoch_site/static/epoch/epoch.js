@@ -189,8 +189,18 @@ async function act(button) {
 
 // --- times and live refresh ------------------------------------------------------------------
 
+// Every time on a page is shown to the second in the zone Epoch schedules in, which the page
+// names, whatever the browser's own zone: fire times and run times then line up.
+const TIME_FORMAT = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
+
+function shownTime(ms) {
+  const options = { ...TIME_FORMAT, timeZone: document.body.dataset.timeZone || undefined };
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-US", options).formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`;
+}
+
 function renderTimes(root) {
-  root.querySelectorAll("[data-ms]").forEach((el) => { el.textContent = new Date(Number(el.dataset.ms)).toLocaleString(); });
+  root.querySelectorAll("[data-ms]").forEach((el) => { el.textContent = shownTime(Number(el.dataset.ms)); });
   root.querySelectorAll("[data-duration-from]").forEach((el) => {
     const end = el.dataset.durationTo ? Number(el.dataset.durationTo) : Date.now();
     const seconds = Math.max(0, Math.round((end - Number(el.dataset.durationFrom)) / 1000));
