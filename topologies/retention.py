@@ -2,7 +2,10 @@
 
 Rules (epoch-model.md §18): RUNNING runs are never removed and not counted; of the others the
 newest ``keep`` by ``updated`` stay; an AT topology always keeps its newest SCHEDULED run (it is
-what marks the one-shot trigger as spent). Stored ``DELETED`` topologies are left alone. Removing
+what marks the one-shot trigger as spent). Beyond the spec, and only ever keeping more: the newest
+run that actually ran (not SKIPPED) always stays. A job running longer than its interval records a
+SKIPPED fire every interval; without this rule those records push the last real outcome out of
+the history while the next run is still going. Stored ``DELETED`` topologies are left alone. Removing
 a run deletes it from the store first; its tasks' Drove records are deleted afterwards, and a Drove
 failure is logged without undoing the removal.
 """
@@ -44,11 +47,10 @@ def expired_runs(runs: Sequence[RunInfo], keep: int, one_shot: bool) -> list[Run
         key=lambda run: run.updated,
         reverse=True,
     )
-    expired = finished[keep:]
+    kept = [next((r for r in finished if r.state is not RunState.SKIPPED), None)]
     if one_shot:
-        spent_marker = next((r for r in finished if r.run_type is RunType.SCHEDULED), None)
-        expired = [run for run in expired if run is not spent_marker]
-    return expired
+        kept.append(next((r for r in finished if r.run_type is RunType.SCHEDULED), None))
+    return [run for run in finished[keep:] if not any(run is marker for marker in kept)]
 
 
 def purge_expired_runs(

@@ -56,6 +56,15 @@ class TestExpiredRuns:
         assert "ESR-1" not in expired
         assert len(expired) == 5
 
+    def test_the_newest_run_that_ran_outlives_the_skips_after_it(self) -> None:
+        ran = finished("ESR-0", updated=0)
+        skipped = [
+            replace(finished(f"ESR-{i}", updated=i), state=RunState.SKIPPED) for i in range(1, 9)
+        ]
+        older = finished("ESR-OLDER", updated=-1)
+        expired = expired_runs([older, ran, *skipped], keep=5, one_shot=False)
+        assert [r.run_id for r in expired] == ["ESR-3", "ESR-2", "ESR-1", "ESR-OLDER"]
+
 
 class RecordingDrove:
     def __init__(self, fail: bool = False) -> None:
