@@ -39,7 +39,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,7 +57,7 @@ from bench.store_bench import (
     setup_django,
     topology_id,
 )
-from tests.support.nodes import node_environment, start_launcher
+from tests.support.nodes import NodeProcess
 from tests.support.zookeeper import free_port
 from tests.topologies import examples
 from tests.topologies.storage import samples
@@ -123,25 +123,10 @@ def load_round(store: ZkStore, args: argparse.Namespace, round_: int, now_ms: in
 # --- the nodes ------------------------------------------------------------------------------------
 
 
-@dataclass
-class Node:
-    name: str
-    workdir: Path
-    common: dict[str, str]
-    port: int = field(default_factory=free_port)
-    admin_port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
+class Node(NodeProcess):
     @property
     def db_path(self) -> Path:
         return self.workdir / "data" / "epoch.sqlite3"
-
-    def env(self) -> dict[str, str]:
-        return node_environment(self.name, self.workdir, self.port, self.admin_port, self.common)
 
     def manage(self, *command: str) -> subprocess.Popen[bytes]:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -149,13 +134,10 @@ class Node:
             return subprocess.Popen(
                 [sys.executable, "manage.py", *command],
                 cwd=BASE_DIR,
-                env=self.env(),
+                env=self.environment(),
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-
-    def start(self) -> None:
-        self.process = start_launcher(self.workdir, self.env())
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

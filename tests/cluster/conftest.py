@@ -5,12 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pytest
@@ -19,8 +17,8 @@ from kazoo.client import KazooClient
 
 from drove_client.simulator import DroveSimulator, SimSettings
 from epoch_site.config import BASE_DIR
-from tests.support.nodes import node_environment, start_launcher
-from tests.support.zookeeper import ZooKeeperServer, free_port
+from tests.support.nodes import NodeProcess
+from tests.support.zookeeper import ZooKeeperServer
 
 ADMIN = ("admin", "admin")
 SECRET_KEY = "cluster-test-secret-key-" + "x" * 40
@@ -49,31 +47,7 @@ def wait_for(probe: Callable[[], T | None], timeout_s: float = 15.0, interval_s:
         time.sleep(interval_s)
 
 
-@dataclass
-class Node:
-    name: str
-    workdir: Path
-    env: dict[str, str]
-    port: int = field(default_factory=free_port)
-    admin_port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def admin_url(self) -> str:
-        return f"http://127.0.0.1:{self.admin_port}"
-
-    @property
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def start(self) -> None:
-        env = node_environment(self.name, self.workdir, self.port, self.admin_port, self.env)
-        self.process = start_launcher(self.workdir, env)
-
+class Node(NodeProcess):
     def wait_healthy(self, timeout_s: float = START_TIMEOUT_S) -> None:
         def healthy() -> bool:
             assert self.alive, f"{self.name} exited during start-up: {self.log_tail()}"
@@ -101,10 +75,6 @@ class Node:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
-
-    def log_tail(self, lines: int = 40) -> str:
-        path = self.workdir / "epoch.log"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", 10)

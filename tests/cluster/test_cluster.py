@@ -40,7 +40,7 @@ def same_answer(via: requests.Response, direct: requests.Response) -> None:
 
 
 def chroot_of(cluster: Cluster) -> str:
-    return cluster.nodes[0].env["ZK_CONNECTION_STRING"].split("/", 1)[1]
+    return cluster.nodes[0].settings["ZK_CONNECTION_STRING"].split("/", 1)[1]
 
 
 def test_one_leader_named_by_every_node_and_registered_in_zookeeper(

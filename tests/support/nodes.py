@@ -11,9 +11,11 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from epoch_site.config import BASE_DIR
+from tests.support.zookeeper import free_port
 
 OWN_PREFIXES = ("EPOCH_", "ZK_", "DROVE_")
 
@@ -53,3 +55,37 @@ def start_launcher(workdir: Path, env: Mapping[str, str]) -> subprocess.Popen[by
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+@dataclass
+class NodeProcess:
+    """One Epoch node run by its launcher: its name, directory, settings and ports."""
+
+    name: str
+    workdir: Path
+    settings: dict[str, str]
+    port: int = field(default_factory=free_port)
+    admin_port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://127.0.0.1:{self.admin_port}"
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def environment(self) -> dict[str, str]:
+        return node_environment(self.name, self.workdir, self.port, self.admin_port, self.settings)
+
+    def start(self) -> None:
+        self.process = start_launcher(self.workdir, self.environment())
+
+    def log_tail(self, lines: int = 40) -> str:
+        path = self.workdir / "epoch.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
