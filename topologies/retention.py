@@ -5,9 +5,11 @@ newest ``keep`` by ``updated`` stay; an AT topology always keeps its newest SCHE
 what marks the one-shot trigger as spent). Beyond the spec, and only ever keeping more: the newest
 run that actually ran (not SKIPPED) always stays. A job running longer than its interval records a
 SKIPPED fire every interval; without this rule those records push the last real outcome out of
-the history while the next run is still going. Stored ``DELETED`` topologies are left alone. Removing
-a run deletes it from the store first; its tasks' Drove records are deleted afterwards, and a Drove
-failure is logged without undoing the removal.
+the history while the next run is still going.
+
+Stored ``DELETED`` topologies are left alone. Removing a run deletes it from the store first; its
+tasks' Drove records are deleted afterwards, and a Drove failure is logged without undoing the
+removal.
 """
 
 from __future__ import annotations
