@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.db import close_old_connections
@@ -57,6 +57,15 @@ RunKey = tuple[str, str]
 MAX_REMEMBERED_ENDED = 100_000
 FULL_RESCAN_MS = 300_000
 UNREACHABLE = Observation(None, error_message="")
+
+
+@dataclass
+class CatchUp:
+    """What a take-over owes for fires missed while no leader ran, gathered across topologies so
+    that all of it is written in one pipelined round."""
+
+    fires: list[Fire] = field(default_factory=list)
+    missed: list[RunInfo] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -167,8 +176,12 @@ class Engine:
         self._known = {row.id: details_from_row(row) for row in topologies}
         self._adopt_runs()  # first: a catch-up fire must see a run still running
         last_runs = _last_scheduled_runs()
+        owed = CatchUp()
         for details in list(self._known.values()):
-            self._schedule(details, now, catch_up=True, last=last_runs.get(details.id))
+            self._schedule(details, now, owed, last_runs.get(details.id))
+        # Catch-up runs start from the follow pool: the next on-time fires, which use the start
+        # pool, then never queue behind a take-over's backlog.
+        self._fire(owed.fires, now, recorded=owed.missed, pool=self.pool)
 
     def stand_down(self) -> None:
         """Leadership lost: drop every schedule and stop following runs, writing nothing more."""
@@ -215,32 +228,32 @@ class Engine:
             self._known.pop(topology_id)
             self.planner.forget(topology_id)
         for row in models.Topology.objects.filter(id__in=changed):
-            self._schedule(details_from_row(row), now, catch_up=False)
+            self._schedule(details_from_row(row), now)
         return bool(changed or removed)
 
     def _schedule(
         self,
         details: TopologyDetails,
         now: int,
-        catch_up: bool,
+        catch_up: CatchUp | None = None,
         last: LastScheduledRun | None = None,
     ) -> None:
         """Track the topology's next fire; with ``catch_up`` (``last`` is then its newest
-        scheduled run, or None for none) also account for fires missed while none led."""
+        scheduled run, or None for none) also add to it the fires missed while none led."""
         self._known[details.id] = details
         if details.state is not TopologyState.ACTIVE:
             self.planner.forget(details.id)
             return
         trigger = details.topology.trigger
         if isinstance(trigger, AtTrigger):
-            if catch_up:
+            if catch_up is not None:
                 spent = last is not None and last.created >= trigger.time
             else:
                 spent = _ran_since(details.id, trigger.time)
             self.planner.track(details, now, spent=spent)
             return
-        if catch_up:
-            self._catch_up(details, trigger, now, last)
+        if catch_up is not None:
+            self._catch_up(details, trigger, now, last, catch_up)
         self.planner.track(details, now)
 
     def _catch_up(
@@ -249,6 +262,7 @@ class Engine:
         trigger: CronTrigger,
         now: int,
         last: LastScheduledRun | None,
+        owed: CatchUp,
     ) -> None:
         since = max(details.updated, last.created if last else 0)
         plan = plan_catch_up(
@@ -261,18 +275,26 @@ class Engine:
         )
         for index, fire_ms in enumerate(plan.skipped):
             message = plan.oldest_message if index == 0 else MISSED_MESSAGE
-            self._record_skipped(details, fire_ms, now, message)
+            owed.missed.append(self._skipped_run(details, fire_ms, now, message))
         if plan.run_now is not None:
-            self._fire([Fire(details.id, plan.run_now, RunType.SCHEDULED)], now)
+            owed.fires.append(Fire(details.id, plan.run_now, RunType.SCHEDULED))
 
     # --- fires ---------------------------------------------------------------------------------
 
-    def _fire(self, fires: Iterable[Fire], now: int) -> bool:
+    def _fire(
+        self,
+        fires: Iterable[Fire],
+        now: int,
+        recorded: Sequence[RunInfo] = (),
+        pool: ThreadPoolExecutor | None = None,
+    ) -> bool:
+        """Start or skip ``fires``; ``recorded`` are skipped runs decided already, written in the
+        same round. New runs start from ``pool`` (default: the start pool)."""
         fires = list(fires)
-        if not fires:
+        if not fires and not recorded:
             return False
         starts: list[tuple[RunInfo, TopologyDetails]] = []
-        skips: list[RunInfo] = []
+        skips: list[RunInfo] = list(recorded)
         live = self._topologies_with_live_scheduled_run()
         for fire in fires:
             details = self._known.get(fire.topology_id)
@@ -293,7 +315,7 @@ class Engine:
         for (run, details), was_created in zip(starts, started, strict=True):
             if was_created:
                 self.bus.publish(run_event(run))
-                self._follow(run, details)
+                self._follow(run, details, pool)
         for run, was_created in zip(skips, skipped, strict=True):
             if was_created:
                 self.bus.publish(run_event(run))
@@ -305,13 +327,6 @@ class Engine:
         except StoreError as error:
             log.error("Could not record %d fires: %s", len(runs), error)
             return [False] * len(runs)
-
-    def _record_skipped(
-        self, details: TopologyDetails, fire_ms: int, now: int, message: str
-    ) -> None:
-        run = self._skipped_run(details, fire_ms, now, message)
-        if self._create_runs([run]) == [True]:
-            self.bus.publish(run_event(run))
 
     def _skipped_run(
         self, details: TopologyDetails, fire_ms: int, now: int, message: str
@@ -354,11 +369,13 @@ class Engine:
             while len(self._ended) > MAX_REMEMBERED_ENDED:
                 self._ended.pop(next(iter(self._ended)))
 
-    def _follow(self, run: RunInfo, details: TopologyDetails) -> None:
+    def _follow(
+        self, run: RunInfo, details: TopologyDetails, pool: ThreadPoolExecutor | None = None
+    ) -> None:
         followed = FollowedRun(run, details)
         with self._lock:
             self.followed[followed.key] = followed
-        self._submit(followed, None, None, self.starts)
+        self._submit(followed, None, None, pool or self.starts)
 
     def _submit(
         self,

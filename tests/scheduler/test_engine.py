@@ -280,6 +280,31 @@ def test_missed_fire_runs_once_after_a_leader_change(harness: Harness) -> None:
     assert all("missed" in r.message for r in skipped)
 
 
+def test_a_take_over_writes_every_topologys_catch_up_in_one_round(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = [f"TOPO-{i}" for i in range(3)]
+    for name in names:
+        harness.add(name)
+    harness.advance_to(START + 5 * SECOND)
+    harness.engine.stand_down()
+    harness.clock.set(START + 40 * SECOND)  # no leader from 5 s to 40 s
+    rounds: list[list[str]] = []
+    create_runs = harness.store.create_runs
+
+    def counted(runs: list[RunInfo]) -> list[bool]:
+        rounds.append(sorted({run.topology_id for run in runs}))
+        return create_runs(runs)
+
+    monkeypatch.setattr(harness.store, "create_runs", counted)
+    harness.settle()
+    assert rounds[0] == names  # not one round (or more) per topology
+    for name in names:
+        owed = [r for r in harness.runs(name) if r.created == START + 40 * SECOND]
+        assert len(owed) == 7  # the fire at 40 s runs; 10 s to 35 s are recorded as missed
+        assert sum(r.state is not RunState.SKIPPED for r in owed) == 1
+
+
 @pytest.mark.parametrize(
     ("env", "subject_end", "body_start"),
     [
