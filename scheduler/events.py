@@ -42,7 +42,7 @@ class Tag(enum.StrEnum):
 class EpochEvent:
     type: EventType
     time: int  # epoch ms
-    metadata: Mapping[str, Any]
+    metadata: Mapping[Tag, Any]
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     # The run as its publisher holds it, so that consumers in this process need not read it back.
     run: RunInfo | None = field(default=None, compare=False, repr=False)

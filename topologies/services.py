@@ -7,7 +7,7 @@ write through the store, publish the event and touch Drove where the change requ
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Protocol
@@ -195,6 +195,8 @@ def _publish_updated(ctx: Services, details: TopologyDetails) -> None:
     _publish(ctx, EventType.TOPOLOGY_UPDATED, details.id, metadata)
 
 
-def _publish(ctx: Services, kind: EventType, topology_id: str, metadata: dict[str, object]) -> None:
+def _publish(
+    ctx: Services, kind: EventType, topology_id: str, metadata: Mapping[Tag, object]
+) -> None:
     event = EpochEvent(kind, ctx.clock.now_ms(), {Tag.TOPOLOGY_ID: topology_id, **metadata})
     ctx.bus.publish(event)
