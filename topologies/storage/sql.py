@@ -225,11 +225,15 @@ def _rewrite_runs(changed: list[tuple[models.TopologyRun, RunInfo]]) -> None:
         for column, value in run_columns(run).items():
             setattr(row, column, value)
     fields = ["version", *run_columns(changed[0][1])]
-    update_rows(models.TopologyRun, fields, [row for row, _ in changed])
+    rows = [row for row, _ in changed]
+    update_rows(models.TopologyRun, fields, rows)
     tasks = [task for row, run in changed for task in task_rows(row, run)]
-    if update_rows(models.TaskRun, _TASK_FIELDS, tasks, key=("run", "task_name")) < len(tasks):
-        # A run's task list itself changed (not a state): write its task rows afresh.
-        models.TaskRun.objects.filter(run__in=[row for row, _ in changed]).delete()
+    matched = update_rows(models.TaskRun, _TASK_FIELDS, tasks, key=("run", "task_name"))
+    stored = models.TaskRun.objects.filter(run__in=rows)
+    # Each (run, task name) is unique: every new task matched and no other row stored means the
+    # task lists are unchanged. Otherwise a list grew or shrank: write its task rows afresh.
+    if matched < len(tasks) or stored.count() != len(tasks):
+        stored.delete()
         models.TaskRun.objects.bulk_create(tasks)
 
 

@@ -187,6 +187,15 @@ class TestVersionedRunWrites:
         assert mirror_runs([(grown, 2)]) == [True]
         assert self.stored(run.run_id).tasks == grown.tasks
 
+    def test_a_shrunk_task_list_drops_the_tasks_it_lost(self) -> None:
+        run = samples.run()
+        grown = replace(
+            run, tasks={**run.tasks, "extra": TaskRecord("extra-id", TaskState.PENDING)}
+        )
+        mirror_runs([(grown, 1)])
+        assert mirror_runs([(run, 2)]) == [True]
+        assert self.stored(run.run_id).tasks == run.tasks
+
     def test_a_task_change_that_kept_updated_is_still_written(self) -> None:
         run = samples.run()
         mirror_runs([(run, 0)])  # a write through this node: version unknown
