@@ -38,6 +38,7 @@ from scheduler.events import EpochEvent, EventBus
 from scheduler.management.commands.run_scheduler import engine_options
 from scheduler.notifications import MailNotifier
 from tests.drove_client.conftest import drove_config, fast_settings
+from tests.scheduler.stepping import settle, step
 from tests.support.smtp import Inbox, smtp_server
 from tests.topologies.api.conftest import topology_body
 from topologies.storage.embedded import SqlStore
@@ -203,21 +204,10 @@ class Epoch:
         return run_id("ESR", self.at(seconds))
 
     def step(self) -> None:
-        """One round of the scheduler's loop at the current clock time."""
-        self.engine.step()
-        self.engine.wait_idle()
+        step(self.engine)
 
     def settle(self, done: Callable[[], bool] | None = None) -> None:
-        """Step without moving schedule time until ``done`` (default: no run is followed)."""
-        finished = done or (lambda: not self.engine.followed)
-        deadline = time.monotonic() + SETTLE_TIMEOUT_S
-        while True:
-            self.step()
-            if finished():
-                return
-            if time.monotonic() > deadline:
-                pytest.fail("the scheduler did not settle in time")
-            time.sleep(0.02)
+        settle(self.engine, done, SETTLE_TIMEOUT_S)
 
     def advance_to(self, seconds: float, done: Callable[[], bool] | None = None) -> None:
         self.clock.set(self.at(seconds))

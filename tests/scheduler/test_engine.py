@@ -6,7 +6,6 @@ for the simulated Drove tasks to progress.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +21,7 @@ from scheduler.engine import Engine
 from scheduler.events import EpochEvent, EventBus
 from scheduler.notifications import MailNotifier
 from tests.drove_client.conftest import drove_config, fast_settings
-from tests.scheduler.options import SECOND, START, STEPPED_OPTIONS
+from tests.scheduler.stepping import SECOND, START, STEPPED_OPTIONS, settle
 from tests.support.smtp import smtp_server
 from tests.topologies.api.conftest import topology_body
 from topologies.codec import topology_from_json
@@ -51,17 +50,8 @@ class Harness:
             TopologyDetails(name, topology, TopologyState.ACTIVE, now, now)
         )
 
-    def settle(self, done: Callable[[], bool] | None = None, timeout_s: float = 10.0) -> None:
-        """Step without moving schedule time until ``done`` (default: no run is followed)."""
-        finished = done or (lambda: not self.engine.followed)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            self.engine.step()
-            self.engine.wait_idle()
-            if finished():
-                return
-            time.sleep(0.02)
-        raise AssertionError("the engine did not settle in time")
+    def settle(self, done: Callable[[], bool] | None = None) -> None:
+        settle(self.engine, done)
 
     def advance_to(self, instant_ms: int, done: Callable[[], bool] | None = None) -> None:
         self.clock.set(instant_ms)

@@ -21,7 +21,7 @@ from scheduler.election import LeaderElection
 from scheduler.engine import Engine
 from scheduler.events import EventBus
 from tests.drove_client.conftest import drove_config, fast_settings
-from tests.scheduler.options import SECOND, START, STEPPED_OPTIONS
+from tests.scheduler.stepping import SECOND, START, STEPPED_OPTIONS, step
 from tests.topologies.api.conftest import topology_body
 from topologies.codec import topology_from_json
 from topologies.domain import RunState, TopologyDetails, TopologyState
@@ -40,8 +40,7 @@ class Node:
     believes_it_leads: bool = False
 
     def step(self) -> None:
-        self.engine.step()
-        self.engine.wait_idle()
+        step(self.engine)
 
 
 @pytest.fixture
