@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING, Any
 import psutil
 import requests
 
-from bench.common import in_scratch_dir, run_args
+from bench.common import in_scratch_dir, run_args, wait_for
 from bench.store_bench import (
     BenchZooKeeper,
     RequestCounter,
@@ -83,6 +83,7 @@ TASK_NAME = "bench-task"
 ACTIVE_LIST = ("GET", "/apis/v1/tasks")
 RUN_ID = re.compile(r"ESR-(\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d-\d{3})")
 MINUTE_MS = 60_000
+POLL_S = 0.05
 
 
 # --- the Drove simulator, in a subprocess ---------------------------------------------------------
@@ -237,10 +238,10 @@ def start_node(client: KazooClient, address: str, paths: Paths, drove_url: str) 
 
     mirror = MirrorProcess(ZooKeeperConfig(connection_string=address, namespace=paths.namespace))
     mirror.start()
-    wait_for(mirror.in_sync, "the mirror's first resynchronisation", 600)
+    wait_for(mirror.in_sync, "the mirror's first resynchronisation", 600, POLL_S)
     election = LeaderElection(client, paths, "http://bench-node:8080")
     election.start()
-    wait_for(lambda: election.is_leader, "leadership", 30)
+    wait_for(lambda: election.is_leader, "leadership", 30, POLL_S)
     store = scheduler_store(client, paths, election.fence_path)
     bus = EventBus()
     notifier = MailNotifier(settings.EPOCH.notify, store.get_run, store.get_topology)
@@ -252,14 +253,6 @@ def start_node(client: KazooClient, address: str, paths: Paths, drove_url: str) 
     node = Node(client, mirror, election, engine, bus, notifier)
     node.start()
     return node
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what}: not reached within {timeout_s} s")
-        time.sleep(0.05)
 
 
 # --- measuring ------------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ from typing import TYPE_CHECKING, Any
 import psutil
 from kazoo.client import KazooClient
 
-from bench.common import in_scratch_dir, run_args
+from bench.common import in_scratch_dir, run_args, wait_for
 from epoch_site.config import ZooKeeperConfig
 from epoch_site.durations import Duration
 from tests.support.zookeeper import LOGGING_JAR, MAIN_CLASS, ZOOKEEPER_JAR, ZooKeeperServer
@@ -208,16 +208,6 @@ def rss_mb() -> float:
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> float:
-    """Poll ``condition`` every ``POLL_S``; returns the monotonic time it first held."""
-    deadline = time.monotonic() + SETTLE_TIMEOUT_S
-    while not condition():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what}: not reached within {SETTLE_TIMEOUT_S} s")
-        time.sleep(POLL_S)
-    return time.monotonic()
 
 
 # --- sample data ----------------------------------------------------------------------------------
@@ -418,7 +408,7 @@ def warm_resync(mirror: ZkMirror) -> float:
     """A second full resync, the SQL mirror already current: what a restarted node pays."""
     start = time.monotonic()
     mirror.request_resync()
-    return wait_for(mirror.in_sync, "warm resync") - start
+    return wait_for(mirror.in_sync, "warm resync", SETTLE_TIMEOUT_S, POLL_S) - start
 
 
 def burst_of_updates(other: ZkStore, args: argparse.Namespace) -> tuple[float, float]:
@@ -436,7 +426,9 @@ def burst_of_updates(other: ZkStore, args: argparse.Namespace) -> tuple[float, f
     with ThreadPoolExecutor(args.burst_threads) as pool:
         list(pool.map(update, targets))
     end = time.monotonic()
-    seen = wait_for(lambda: successful.count() == len(targets), "update burst in SQL")
+    seen = wait_for(
+        lambda: successful.count() == len(targets), "update burst in SQL", SETTLE_TIMEOUT_S, POLL_S
+    )
     return end - start, seen - end
 
 
@@ -451,7 +443,12 @@ def burst_of_creates(other: ZkStore, args: argparse.Namespace) -> tuple[float, f
     if not all(other.create_runs(runs)):
         raise RuntimeError("the create burst was refused")
     end = time.monotonic()
-    seen = wait_for(lambda: models.TopologyRun.objects.count() == expected, "create burst in SQL")
+    seen = wait_for(
+        lambda: models.TopologyRun.objects.count() == expected,
+        "create burst in SQL",
+        SETTLE_TIMEOUT_S,
+        POLL_S,
+    )
     return end - start, seen - end
 
 
